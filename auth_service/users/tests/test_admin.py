@@ -1,0 +1,90 @@
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+from users.models import User
+from users.services import session_start
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = APIClient()
+    client.cookies[settings.ACCESS_COOKIE_NAME] = session_start(user=staff).access
+    return client
+
+
+def test_staff_deactivates_users_with_the_action(admin_client):
+    user = UserFactory()
+    tokens = session_start(user=user)
+
+    response = admin_client.post(
+        "/admin/users/users/user/",
+        {"action": "deactivate_users", "_selected_action": [str(user.pk)]},
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_active is False
+    assert BlacklistedToken.objects.filter(token__user=user).exists()
+    refreshed = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
+    assert refreshed.status_code == 401
+
+
+def test_unticking_active_in_the_form_ends_the_sessions(admin_client):
+    user = UserFactory()
+    tokens = session_start(user=user)
+    form = {
+        "email": user.email,
+        "is_staff": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
+    }
+
+    response = admin_client.post(f"/admin/users/users/user/{user.pk}/change/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.is_active is False
+    refreshed = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
+    assert refreshed.status_code == 401
+
+
+def test_staff_adds_a_user_with_the_password_rules(admin_client):
+    weak = admin_client.post(
+        "/admin/users/users/user/add/",
+        {
+            "email": "new@example.com",
+            "usable_password": "true",
+            "password1": "password",
+            "password2": "password",
+        },
+    )
+    strong = admin_client.post(
+        "/admin/users/users/user/add/",
+        {
+            "email": "New@Example.com",
+            "usable_password": "true",
+            "password1": "a-long-and-unusual-passphrase",
+            "password2": "a-long-and-unusual-passphrase",
+        },
+    )
+
+    assert weak.status_code == 200
+    assert strong.status_code == 302
+    assert User.objects.filter(email__iexact="new@example.com").get().email == "new@example.com"
+
+
+def test_a_deactivated_staff_token_no_longer_opens_the_admin():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = APIClient()
+    client.cookies[settings.ACCESS_COOKIE_NAME] = session_start(user=staff).access
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+
+    assert client.get("/admin/users/users/user/").status_code == 302

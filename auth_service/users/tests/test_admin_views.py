@@ -1,0 +1,117 @@
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from rest_framework.test import APIClient
+
+from users.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SIGN_IN = "/admin/users/login/"
+
+
+def csrf_client() -> Client:
+    return Client(enforce_csrf_checks=True)
+
+
+def sign_in_form(client: Client, email: str, password: str, next_path: str = "/admin/users/"):
+    page = client.get(f"{SIGN_IN}?next={next_path}")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    return client.post(
+        f"{SIGN_IN}?next={next_path}",
+        {
+            "username": email,
+            "password": password,
+            "next": next_path,
+            "csrfmiddlewaretoken": token.group(1),
+        },
+    )
+
+
+def test_anonymous_is_sent_to_sign_in():
+    response = Client().get("/admin/users/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(SIGN_IN)
+
+
+def test_staff_signs_in_and_reaches_the_admin():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = csrf_client()
+
+    response = sign_in_form(client, staff.email, DEFAULT_PASSWORD)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/users/"
+    assert response.cookies[settings.ACCESS_COOKIE_NAME]["httponly"]
+    assert client.get("/admin/users/users/user/").status_code == 200
+
+
+def test_the_form_needs_its_csrf_token():
+    staff = UserFactory(is_staff=True)
+
+    response = csrf_client().post(SIGN_IN, {"username": staff.email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 403
+
+
+def test_a_user_who_is_not_staff_is_refused():
+    user = UserFactory()
+    client = csrf_client()
+
+    response = sign_in_form(client, user.email, DEFAULT_PASSWORD)
+
+    assert response.status_code == 200
+    assert settings.ACCESS_COOKIE_NAME not in response.cookies
+    assert "staff account" in response.content.decode()
+
+
+def test_wrong_password_is_refused_and_counted(settings):
+    settings.SIGNIN_MAX_FAILURES_PER_EMAIL = 2
+    staff = UserFactory(is_staff=True)
+    client = csrf_client()
+
+    first = sign_in_form(client, staff.email, "wrong-password")
+    sign_in_form(client, staff.email, "wrong-password")
+    locked = sign_in_form(client, staff.email, DEFAULT_PASSWORD)
+
+    assert "correct email" in first.content.decode()
+    assert "Too many failed sign-in attempts" in locked.content.decode()
+    assert settings.ACCESS_COOKIE_NAME not in locked.cookies
+
+
+def test_an_api_session_of_a_staff_member_opens_the_admin():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    api = APIClient()
+    api.post(
+        "/api/users/signin", {"email": staff.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    response = api.get("/admin/users/users/user/")
+
+    assert response.status_code == 200
+
+
+def test_a_next_outside_the_site_is_ignored():
+    staff = UserFactory(is_staff=True)
+
+    response = sign_in_form(csrf_client(), staff.email, DEFAULT_PASSWORD, "https://evil.example/")
+
+    assert response["Location"] == "/admin/users/"
+
+
+def test_sign_out_clears_cookies_and_ends_the_session():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    sign_in_form(client, staff.email, DEFAULT_PASSWORD)
+    refresh = client.cookies[settings.REFRESH_COOKIE_NAME].value
+
+    response = client.post("/admin/users/logout/")
+
+    assert response.status_code == 302
+    assert response.cookies[settings.ACCESS_COOKIE_NAME].value == ""
+    assert client.get("/admin/users/").status_code == 302
+    replay = APIClient().post("/api/users/refresh", {"refresh": refresh}, format="json")
+    assert replay.status_code == 401

@@ -1,0 +1,364 @@
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from users.models import User
+from users.services import session_start, user_deactivate
+from users.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ACCESS = settings.ACCESS_COOKIE_NAME
+REFRESH = settings.REFRESH_COOKIE_NAME
+GOOD_PASSWORD = "a-long-and-unusual-passphrase"
+
+
+def errors_of(response) -> list[dict]:
+    return response.json()["errors"]
+
+
+def messages_of(response) -> list[str]:
+    return [error["message"] for error in errors_of(response)]
+
+
+def signup(client, email="new@example.com", password=GOOD_PASSWORD):
+    return client.post("/api/users/signup", {"email": email, "password": password}, format="json")
+
+
+def signin(client, email, password=DEFAULT_PASSWORD):
+    return client.post("/api/users/signin", {"email": email, "password": password}, format="json")
+
+
+def assert_session_cookies(response):
+    for name in (ACCESS, REFRESH):
+        cookie = response.cookies[name]
+        assert cookie.value
+        assert cookie["httponly"]
+        assert cookie["samesite"] == "Lax"
+        assert cookie["path"] == "/"
+
+
+class TestSignUp:
+    def test_creates_the_user_and_signs_them_in(self, api_client):
+        response = signup(api_client, email="Buyer@Example.com")
+
+        assert response.status_code == 201
+        body = response.json()
+        assert set(body) == {"id", "email"}
+        assert body["email"] == "buyer@example.com"
+        user = User.objects.get(pk=body["id"])
+        assert user.check_password(GOOD_PASSWORD)
+        assert user.password != GOOD_PASSWORD
+        assert_session_cookies(response)
+        access = AccessToken(response.cookies[ACCESS].value)
+        assert access["id"] == body["id"]
+        assert access["email"] == "buyer@example.com"
+        assert access["is_staff"] is False
+
+    @pytest.mark.parametrize("email", ["not-an-email", "", "a@", None, 12])
+    def test_invalid_email(self, api_client, email):
+        response = signup(api_client, email=email)
+
+        assert response.status_code == 400
+        assert errors_of(response) == [{"message": "Email must be valid", "field": "email"}]
+        assert not User.objects.exists()
+
+    @pytest.mark.parametrize("password", ["short", "x" * 129, "", None])
+    def test_password_length(self, api_client, password):
+        response = signup(api_client, password=password)
+
+        assert response.status_code == 400
+        assert errors_of(response) == [
+            {"message": "Password must be between 8 and 128 characters", "field": "password"}
+        ]
+
+    def test_common_password(self, api_client):
+        response = signup(api_client, password="password123")
+
+        assert response.status_code == 400
+        assert errors_of(response) == [
+            {"message": "This password is too common.", "field": "password"}
+        ]
+
+    def test_missing_fields(self, api_client):
+        response = api_client.post("/api/users/signup", {}, format="json")
+
+        assert response.status_code == 400
+        assert {(e["field"], e["message"]) for e in errors_of(response)} == {
+            ("email", "Email must be valid"),
+            ("password", "Password must be between 8 and 128 characters"),
+        }
+
+    @pytest.mark.parametrize("second_email", ["taken@example.com", "TAKEN@Example.COM"])
+    def test_email_in_use(self, api_client, second_email):
+        assert signup(api_client, email="taken@example.com").status_code == 201
+
+        response = signup(APIClient(), email=second_email)
+
+        assert response.status_code == 400
+        assert messages_of(response) == ["Email in use"]
+        assert User.objects.count() == 1
+
+
+class TestSignIn:
+    def test_signs_in_with_cookies(self, api_client):
+        user = UserFactory(email="seller@example.com")
+
+        response = signin(api_client, "Seller@example.com")
+
+        assert response.status_code == 200
+        assert response.json() == {"id": str(user.id), "email": "seller@example.com"}
+        assert_session_cookies(response)
+
+    def test_unknown_email_and_wrong_password_answer_alike(self, api_client):
+        UserFactory(email="seller@example.com")
+
+        unknown = signin(api_client, "nobody@example.com")
+        wrong = signin(api_client, "seller@example.com", password="not-the-password")
+
+        assert unknown.status_code == wrong.status_code == 400
+        assert unknown.json() == wrong.json() == {"errors": [{"message": "Invalid credentials"}]}
+        assert ACCESS not in wrong.cookies
+
+    def test_invalid_email(self, api_client):
+        response = signin(api_client, "nope")
+
+        assert response.status_code == 400
+        assert errors_of(response) == [{"message": "Email must be valid", "field": "email"}]
+
+    @pytest.mark.parametrize("password", ["", None])
+    def test_password_required(self, api_client, password):
+        response = signin(api_client, "seller@example.com", password=password)
+
+        assert response.status_code == 400
+        assert errors_of(response) == [
+            {"message": "You must supply a password", "field": "password"}
+        ]
+
+    def test_deactivated_user_gets_the_same_answer(self, api_client):
+        user = UserFactory(is_active=False)
+
+        response = signin(api_client, user.email)
+
+        assert response.status_code == 400
+        assert messages_of(response) == ["Invalid credentials"]
+
+
+class TestSignOut:
+    def test_clears_cookies_and_ends_the_refresh_token(self, api_client):
+        user = UserFactory()
+        signed_in = signin(api_client, user.email)
+        old_refresh = signed_in.cookies[REFRESH].value
+
+        response = api_client.post("/api/users/signout")
+
+        assert response.status_code == 200
+        assert response.json() == {}
+        for name in (ACCESS, REFRESH):
+            assert response.cookies[name].value == ""
+            assert response.cookies[name]["max-age"] == 0
+        refreshed = APIClient().post("/api/users/refresh", {"refresh": old_refresh}, format="json")
+        assert refreshed.status_code == 401
+        assert messages_of(refreshed) == ["Not authorized"]
+
+    def test_without_a_session(self, api_client):
+        response = api_client.post("/api/users/signout")
+
+        assert response.status_code == 200
+
+
+class TestCurrentUser:
+    def test_nobody_signed_in(self, api_client):
+        response = api_client.get("/api/users/currentuser")
+
+        assert response.status_code == 200
+        assert response.json() == {"currentUser": None}
+
+    def test_signed_in(self, api_client):
+        user = UserFactory()
+        signin(api_client, user.email)
+
+        response = api_client.get("/api/users/currentuser")
+
+        current = response.json()["currentUser"]
+        assert current["id"] == str(user.id)
+        assert current["email"] == user.email
+        assert isinstance(current["iat"], int)
+
+    def test_bearer_token(self, api_client):
+        user = UserFactory()
+        tokens = session_start(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
+
+        response = api_client.get("/api/users/currentuser")
+
+        assert response.json()["currentUser"]["id"] == str(user.id)
+
+    def test_bad_bearer_token_is_nobody(self, api_client):
+        api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+
+        response = api_client.get("/api/users/currentuser")
+
+        assert response.status_code == 200
+        assert response.json() == {"currentUser": None}
+
+    def test_expired_access_cookie_is_refreshed_transparently(self, api_client):
+        user = UserFactory()
+        tokens = session_start(user=user)
+        expired = AccessToken(tokens.access)
+        expired.set_exp(lifetime=-timedelta(seconds=1))
+        api_client.cookies[ACCESS] = str(expired)
+        api_client.cookies[REFRESH] = tokens.refresh
+
+        response = api_client.get("/api/users/currentuser")
+
+        assert response.json()["currentUser"]["id"] == str(user.id)
+        assert_session_cookies(response)
+        assert response.cookies[REFRESH].value != tokens.refresh
+        # The old refresh token was used up by the rotation.
+        replay = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
+        assert replay.status_code == 401
+
+    def test_invalid_refresh_cookie_signs_out(self, api_client):
+        api_client.cookies[REFRESH] = "garbage"
+
+        response = api_client.get("/api/users/currentuser")
+
+        assert response.json() == {"currentUser": None}
+        assert response.cookies[REFRESH].value == ""
+
+
+class TestRefresh:
+    def test_rotates_the_cookie(self, api_client):
+        user = UserFactory()
+        old_refresh = signin(api_client, user.email).cookies[REFRESH].value
+
+        response = api_client.post("/api/users/refresh")
+
+        assert response.status_code == 200
+        assert_session_cookies(response)
+        new_refresh = response.cookies[REFRESH].value
+        assert new_refresh != old_refresh
+        assert RefreshToken(new_refresh)["id"] == str(user.id)
+        replay = APIClient().post("/api/users/refresh", {"refresh": old_refresh}, format="json")
+        assert replay.status_code == 401
+
+    def test_rotates_a_body_token(self, api_client):
+        tokens = session_start(user=UserFactory())
+
+        response = api_client.post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
+
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == {"access", "refresh"}
+        assert AccessToken(body["access"])["id"] == AccessToken(tokens.access)["id"]
+
+    @pytest.mark.parametrize("refresh", [None, "garbage"])
+    def test_without_a_valid_token(self, api_client, refresh):
+        if refresh:
+            api_client.cookies[REFRESH] = refresh
+
+        response = api_client.post("/api/users/refresh")
+
+        assert response.status_code == 401
+        assert messages_of(response) == ["Not authorized"]
+
+    def test_an_access_token_is_not_a_refresh_token(self, api_client):
+        tokens = session_start(user=UserFactory())
+
+        response = api_client.post("/api/users/refresh", {"refresh": tokens.access}, format="json")
+
+        assert response.status_code == 401
+
+
+class TestDeactivatedUser:
+    def test_cannot_sign_in_or_refresh(self, api_client):
+        user = UserFactory()
+        tokens = session_start(user=user)
+
+        user_deactivate(user=user)
+
+        assert signin(api_client, user.email).status_code == 400
+        api_client.cookies[REFRESH] = tokens.refresh
+        assert api_client.post("/api/users/refresh").status_code == 401
+        assert api_client.get("/api/users/currentuser").json() == {"currentUser": None}
+
+
+class TestCrossSiteProtection:
+    def test_other_origin_is_refused(self, api_client):
+        response = api_client.post(
+            "/api/users/signup",
+            {"email": "x@example.com", "password": GOOD_PASSWORD},
+            format="json",
+            HTTP_ORIGIN="https://evil.example",
+        )
+
+        assert response.status_code == 403
+        assert not User.objects.exists()
+
+    def test_same_origin_is_accepted(self, api_client):
+        response = api_client.post(
+            "/api/users/signup",
+            {"email": "x@example.com", "password": GOOD_PASSWORD},
+            format="json",
+            HTTP_ORIGIN="http://testserver",
+        )
+
+        assert response.status_code == 201
+
+    def test_form_body_is_refused(self, api_client):
+        response = api_client.post(
+            "/api/users/signup", {"email": "x@example.com", "password": GOOD_PASSWORD}
+        )
+
+        assert response.status_code == 415
+        assert messages_of(response) == ["Content-Type must be application/json"]
+        assert not User.objects.exists()
+
+
+class TestErrorFormat:
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("get", "/api/users/nope"),
+            ("get", "/api/users/"),
+            ("post", "/api/users/signup/extra"),
+            ("delete", "/api/users/signup"),
+            ("get", "/api/users/signin"),
+            ("put", "/api/users/currentuser"),
+        ],
+    )
+    def test_unknown_routes_and_methods(self, api_client, method, path):
+        response = getattr(api_client, method)(path)
+
+        assert response.status_code == 404
+        assert response.json() == {"errors": [{"message": "Not Found"}]}
+
+    def test_malformed_json(self, api_client):
+        response = api_client.post(
+            "/api/users/signup", data="{not json", content_type="application/json"
+        )
+
+        assert response.status_code == 400
+        assert messages_of(response) == ["Malformed JSON"]
+
+    def test_a_json_array_body(self, api_client):
+        response = api_client.post("/api/users/signup", [1, 2], format="json")
+
+        assert response.status_code == 400
+        assert "errors" in response.json()
+
+
+def test_openapi_docs_are_served_without_a_cdn(api_client):
+    schema = api_client.get("/api/users/schema", {"format": "json"})
+    docs = api_client.get("/api/users/docs")
+
+    assert schema.status_code == 200
+    assert "/api/users/signup" in schema.json()["paths"]
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "/api/users/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "cdn" not in page.lower()

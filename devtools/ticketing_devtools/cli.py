@@ -1,0 +1,233 @@
+"""The `ticketing-dev` and `ticketing-test` commands."""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from ticketing_devtools import gateway, infra, keys, suites
+from ticketing_devtools.errors import SetupError
+from ticketing_devtools.paths import LocalState, find_repo_root
+from ticketing_devtools.runner import ProcessSpec, Runner
+from ticketing_devtools.services import Service, existing_services
+
+READY_TIMEOUT = 120
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def database_url(service: Service, env: Mapping[str, str]) -> str:
+    endpoint = infra.postgres_endpoint(env)
+    host = endpoint.host
+    if endpoint.is_unix_socket:
+        host = quote(host, safe="")
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"postgres://postgres@{host}:{endpoint.port}/{service.database}"
+
+
+def django_env(
+    service: Service, state: LocalState, secret_key: str, base: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """What a service's Django and Celery processes see: our defaults, then the user's own."""
+    ours = {
+        "TICKETING_ENV": "development",
+        "DJANGO_SECRET_KEY": secret_key,
+        "JWT_PUBLIC_KEY_FILE": str(state.keys_dir / keys.PUBLIC_KEY_NAME),
+        "DATABASE_URL": database_url(service, base),
+        "PYTHONUNBUFFERED": "1",
+        # The gateway adds one X-Forwarded-For hop in front of every service.
+        "TRUSTED_PROXY_COUNT": "1",
+    }
+    if service.name == "auth":
+        # Only the auth service may mint tokens, so only it gets the private key.
+        ours["JWT_PRIVATE_KEY_FILE"] = str(state.keys_dir / keys.PRIVATE_KEY_NAME)
+    return {**ours, **base}
+
+
+def manage(service_dir: Path, env: Mapping[str, str], *args: str) -> None:
+    argv = [sys.executable, "manage.py", *args]
+    result = subprocess.run(argv, cwd=service_dir, env=dict(env), check=False)
+    if result.returncode != 0:
+        raise SetupError(
+            f"`{' '.join(argv[1:])}` failed in {service_dir} (exit {result.returncode})"
+        )
+
+
+def service_processes(
+    service: Service, repo: Path, state: LocalState, env: Mapping[str, str], *, use_gunicorn: bool
+) -> list[ProcessSpec]:
+    cwd = repo / service.directory
+    address = f"127.0.0.1:{service.port}"
+    if use_gunicorn:
+        argv = [sys.executable, "-m", "gunicorn", "-c", "python:ticketing_shared.gunicorn_conf",
+                "--bind", address, "config.wsgi:application"]  # fmt: skip
+    else:
+        argv = [sys.executable, "manage.py", "runserver", address]
+    processes = [ProcessSpec(service.name, argv, cwd, env)]
+    if service.has_worker:
+        celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
+        worker = [*celery, "worker", "-l", "INFO", "-n", f"{service.name}@%h"]
+        # The schedule file would otherwise land in the service's source directory.
+        schedule = state.celery_dir / f"{service.name}-beat-schedule"
+        beat = [*celery, "beat", "-l", "INFO", "-s", str(schedule)]
+        processes += [
+            ProcessSpec(f"{service.name}-worker", worker, cwd, env),
+            ProcessSpec(f"{service.name}-beat", beat, cwd, env),
+        ]
+    return processes
+
+
+def banner(services: Sequence[Service], port: int) -> list[str]:
+    base = f"http://localhost:{port}"
+    lines = [f"Ticketing is running at {base}/"]
+    for service in services:
+        if service.api_prefix:
+            lines.append(f"  {service.name:<9} API docs  {base}{service.api_prefix}docs")
+        if service.admin_prefix:
+            lines.append(f"  {service.name:<9} admin     {base}{service.admin_prefix}")
+    lines.append("Press Ctrl-C to stop everything.")
+    return lines
+
+
+def announce_when_ready(runner: Runner, ports: dict[str, int], lines: list[str]) -> None:
+    """Print the banner once everything answers, so it is not lost above the start-up logs."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    waiting = dict(ports)
+    while waiting and time.monotonic() < deadline:
+        waiting = {n: p for n, p in waiting.items() if not infra.port_in_use(p)}
+        if waiting:
+            time.sleep(0.5)
+    if waiting:
+        names = ", ".join(f"{name} (port {port})" for name, port in waiting.items())
+        runner.say(f"still not answering after {READY_TIMEOUT}s: {names}")
+    for line in lines:
+        runner.say(line)
+
+
+def check_ports_free(ports: dict[str, int]) -> None:
+    busy = [f"{name} (port {port})" for name, port in ports.items() if infra.port_in_use(port)]
+    if busy:
+        raise SetupError(f"already in use: {', '.join(busy)}; is another `scripts/dev` running?")
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    repo = find_repo_root()
+    state = LocalState(repo)
+    services = existing_services(repo)
+    names = ", ".join(s.name for s in services) or "none yet"
+    print(f"Ticketing in {repo}; services: {names}", flush=True)
+    nginx = gateway.find_nginx()  # fail before any slow step when it is missing
+
+    step("Checking PostgreSQL and Redis")
+    infra.ensure_postgres()
+    infra.ensure_redis()
+
+    step("Creating databases")
+    for service in services:
+        created = infra.ensure_database(service.database)
+        print(f"    {service.database}: {'created' if created else 'exists'}", flush=True)
+
+    step("Preparing development keys")
+    keys.ensure_jwt_keys(state.keys_dir)
+    secret_key = keys.ensure_secret_key(state.secret_key_file)
+    state.celery_dir.mkdir(parents=True, exist_ok=True)
+
+    envs = {s.name: django_env(s, state, secret_key) for s in services}
+    if args.gunicorn:
+        for s in services:
+            # Where collectstatic puts the files gunicorn serves (through WhiteNoise), out of
+            # the source tree; runserver serves them from the apps directly.
+            envs[s.name].setdefault("DJANGO_STATIC_ROOT", str(state.static_dir / s.name))
+            # As in production: no debug pages, static files from the collected folder.
+            envs[s.name].setdefault("DJANGO_DEBUG", "false")
+    for service in services:
+        step(f"Migrating {service.name}")
+        manage(repo / service.directory, envs[service.name], "migrate", "--noinput")
+        if args.gunicorn:
+            step(f"Collecting static files for {service.name}")
+            manage(repo / service.directory, envs[service.name], "collectstatic", "--noinput")
+
+    step(f"Writing the gateway configuration ({nginx})")
+    conf = gateway.write_config(services, port=args.port, prefix_dir=state.gateway_dir)
+    gateway.check_config(conf, state.gateway_dir)
+    print(f"    {conf} is valid", flush=True)
+
+    if args.setup_only:
+        step("Setup complete (--setup-only: not starting anything)")
+        return 0
+
+    ports = {s.name: s.port for s in services} | {"gateway": args.port}
+    check_ports_free(ports)
+    processes = [
+        spec
+        for s in services
+        for spec in service_processes(s, repo, state, envs[s.name], use_gunicorn=args.gunicorn)
+    ]
+    processes.append(ProcessSpec("gateway", gateway.nginx_argv(conf, state.gateway_dir), repo))
+    step("Starting " + ", ".join(p.name for p in processes))
+    runner = Runner(processes)
+    threading.Thread(
+        target=announce_when_ready,
+        args=(runner, ports, banner(services, args.port)),
+        daemon=True,
+    ).start()
+    return runner.run()
+
+
+def dev(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ticketing-dev",
+        description="Set up and run every Ticketing service behind one local gateway.",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="gateway port (default 8000)")
+    parser.add_argument(
+        "--gunicorn", action="store_true", help="serve with gunicorn as production does"
+    )
+    parser.add_argument(
+        "--setup-only", action="store_true", help="do every setup step, then exit without serving"
+    )
+    args = parser.parse_args(argv)
+    try:
+        return run_dev(args)
+    except SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+TEST_USAGE = """usage: ticketing-test [PYTEST ARGS...]
+
+Run every test suite (shared, devtools, each service, tests/), each in its own pytest process.
+Every argument is passed on to each pytest, e.g. `ticketing-test -x -k signup`."""
+
+
+def test() -> int:
+    return run_tests(sys.argv[1:])
+
+
+def run_tests(args: Sequence[str]) -> int:
+    if list(args) in (["-h"], ["--help"]):
+        print(TEST_USAGE)
+        return 0
+    try:
+        repo = find_repo_root()
+        step("Checking PostgreSQL and Redis")
+        infra.ensure_postgres()
+        infra.ensure_redis()
+        return suites.run_all(repo, args)
+    except SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,54 @@
+"""Where the repository is, and where local-only state (keys, gateway files) is kept."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ticketing_devtools.errors import SetupError
+
+
+def _is_workspace_root(directory: Path) -> bool:
+    pyproject = directory / "pyproject.toml"
+    return pyproject.is_file() and "[tool.uv.workspace]" in pyproject.read_text()
+
+
+def find_repo_root(start: Path | None = None) -> Path:
+    """The workspace root: the package's own location first (it is installed editable from the
+    repository), then the working directory and its parents."""
+    candidates = [Path(__file__).resolve().parents[2]]
+    here = (start or Path.cwd()).resolve()
+    candidates += [here, *here.parents]
+    for candidate in candidates:
+        if _is_workspace_root(candidate):
+            return candidate
+    raise SetupError("cannot find the Ticketing repository: run this from inside it")
+
+
+@dataclass(frozen=True)
+class LocalState:
+    """Files that belong to this checkout only; `.local/` is git-ignored."""
+
+    root: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.root / ".local"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.directory / "keys"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.directory / "secret-key"
+
+    @property
+    def gateway_dir(self) -> Path:
+        return self.directory / "gateway"
+
+    @property
+    def static_dir(self) -> Path:
+        return self.directory / "static"
+
+    @property
+    def celery_dir(self) -> Path:
+        return self.directory / "celery"

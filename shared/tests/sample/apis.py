@@ -1,0 +1,39 @@
+"""Views standing in for a service's API, each showing one shared behaviour."""
+
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ticketing_shared.errors.exceptions import BadRequest
+
+
+class WhoAmIApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        user = request.user
+        return Response({"id": str(user.id), "email": user.email, "isStaff": user.is_staff})
+
+
+class PublicApi(APIView):
+    def get(self, request):
+        return Response({"signedIn": request.user.is_authenticated})
+
+
+class EchoApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(error_messages={"required": "Title is required"})
+        price = serializers.DecimalField(max_digits=9, decimal_places=2)
+
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["title"] == "reserved":
+            raise BadRequest("Cannot edit a reserved ticket")
+        return Response({"title": serializer.validated_data["title"]}, status=201)
+
+
+class BrokenApi(APIView):
+    def get(self, request):
+        raise RuntimeError("database password is hunter2")

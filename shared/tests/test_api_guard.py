@@ -1,0 +1,56 @@
+import pytest
+
+BODY = {"title": "concert", "price": "10"}
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://testserver.evil"])
+def test_another_site_is_refused(api_client, origin):
+    response = api_client.post("/api/sample/echo", BODY, format="json", HTTP_ORIGIN=origin)
+
+    assert response.status_code == 403
+    assert response.json() == {"errors": [{"message": "Cross-site requests are not allowed"}]}
+
+
+def test_the_same_site_is_accepted(api_client):
+    response = api_client.post(
+        "/api/sample/echo", BODY, format="json", HTTP_ORIGIN="http://testserver"
+    )
+
+    assert response.status_code == 201
+
+
+def test_a_trusted_origin_is_accepted(api_client, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://ticketing.example"]
+
+    response = api_client.post(
+        "/api/sample/echo", BODY, format="json", HTTP_ORIGIN="https://ticketing.example"
+    )
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        ("title=concert&price=10", "application/x-www-form-urlencoded"),
+        ('{"title": "concert", "price": "10"}', "text/plain"),
+        ("--b\r\n", "multipart/form-data; boundary=b"),
+    ],
+)
+def test_a_body_that_is_not_json_is_refused(api_client, data, content_type):
+    response = api_client.post("/api/sample/echo", data, content_type=content_type)
+
+    assert response.status_code == 415
+    assert response.json() == {"errors": [{"message": "Content-Type must be application/json"}]}
+
+
+def test_an_empty_body_needs_no_content_type(api_client):
+    response = api_client.post("/api/sample/echo", "", content_type="text/plain")
+
+    assert response.status_code == 400  # reached the view, which wants a title
+
+
+def test_paths_outside_the_api_are_not_guarded(api_client):
+    response = api_client.get("/healthz", HTTP_ORIGIN="https://evil.example")
+
+    assert response.status_code == 200

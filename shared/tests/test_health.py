@@ -1,0 +1,38 @@
+import socket
+
+import pytest
+
+
+def test_healthz(api_client):
+    response = api_client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_when_everything_answers(api_client):
+    response = api_client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+    }
+
+
+@pytest.mark.django_db
+def test_readyz_when_the_broker_does_not_answer(api_client, settings, unused_tcp_port):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{unused_tcp_port}/0"
+
+    response = api_client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "unavailable"}
+
+
+@pytest.fixture
+def unused_tcp_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from ticketing_shared.settings import service_settings
+
+
+def build(**overrides):
+    arguments = {
+        "service": "sample",
+        "base_dir": Path("/nonexistent/sample_service"),
+        "api_prefix": "api/sample/",
+        "admin_prefix": "admin/sample/",
+        "local_apps": [],
+    }
+    return service_settings(**{**arguments, **overrides})
+
+
+@pytest.fixture
+def production(monkeypatch):
+    monkeypatch.setenv("TICKETING_ENV", "production")
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "s" * 50)
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "ticketing.example")
+    return monkeypatch
+
+
+def test_production_needs_a_secret_key(production):
+    production.delenv("DJANGO_SECRET_KEY")
+
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
+        build()
+
+
+def test_production_needs_the_public_key(production):
+    production.delenv("JWT_PUBLIC_KEY")
+
+    with pytest.raises(ImproperlyConfigured, match="JWT_PUBLIC_KEY"):
+        build()
+
+
+def test_production_needs_the_private_key_to_sign(production):
+    production.delenv("JWT_PRIVATE_KEY")
+
+    with pytest.raises(ImproperlyConfigured, match="JWT_PRIVATE_KEY"):
+        build(signs_tokens=True)
+
+
+def test_keys_are_read_from_files(production, tmp_path):
+    (tmp_path / "public.pem").write_text("PUBLIC")
+    production.delenv("JWT_PUBLIC_KEY")
+    production.setenv("JWT_PUBLIC_KEY_FILE", str(tmp_path / "public.pem"))
+
+    assert build()["SIMPLE_JWT"]["VERIFYING_KEY"] == "PUBLIC"
+
+
+def test_production_is_secure_by_default(production):
+    settings = build()
+
+    assert settings["DEBUG"] is False
+    assert settings["AUTH_COOKIE_SECURE"] is True
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["CSRF_COOKIE_SECURE"] is True
+    assert settings["ALLOWED_HOSTS"] == ["ticketing.example"]
+    assert settings["SIMPLE_JWT"]["SIGNING_KEY"] is None
+
+
+def test_development_defaults_are_local(monkeypatch):
+    monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    settings = build()
+
+    assert settings["DEBUG"] is True
+    assert settings["AUTH_COOKIE_SECURE"] is False
+    assert settings["DATABASES"]["default"]["NAME"] == "ticketing_sample"
+    assert len(settings["SECRET_KEY"]) >= 50
+
+
+def test_an_unknown_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("TICKETING_ENV", "prod")
+
+    with pytest.raises(ImproperlyConfigured):
+        build()

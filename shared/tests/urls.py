@@ -1,0 +1,9 @@
+from ticketing_shared.urls import (  # noqa: F401 (Django looks the handlers up here)
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    service_urlpatterns,
+)
+
+urlpatterns = service_urlpatterns("tests.sample.urls")

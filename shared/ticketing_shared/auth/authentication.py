@@ -1,0 +1,45 @@
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from ticketing_shared.auth.token_user import TokenUser
+from ticketing_shared.settings import ACCESS_COOKIE_NAME
+
+
+class JWTAuthentication(JWTStatelessUserAuthentication):
+    """An access token from `Authorization: Bearer` or the access cookie.
+
+    A bad bearer token is the caller's explicit mistake: 401. A stale or damaged cookie is
+    not: the browser is treated as signed out, so public pages keep working for it.
+    """
+
+    www_authenticate_realm = "api"
+
+    def authenticate(self, request):
+        if self.get_header(request) is not None:
+            authenticated = super().authenticate(request)
+        else:
+            authenticated = self._authenticate_cookie(request)
+        if authenticated is not None:
+            request._request.authenticated_user_id = authenticated[0].id
+        return authenticated
+
+    def _authenticate_cookie(self, request):
+        raw_token = request.COOKIES.get(ACCESS_COOKIE_NAME)
+        if not raw_token:
+            return None
+        try:
+            validated_token = self.get_validated_token(raw_token)
+        except InvalidToken:
+            return None
+        return self.get_user(validated_token), validated_token
+
+
+def token_user_from_raw(raw_token: str | None) -> TokenUser | None:
+    """The user of a valid access token, or None: for code outside DRF views."""
+    if not raw_token:
+        return None
+    try:
+        return TokenUser(AccessToken(raw_token))
+    except TokenError:
+        return None

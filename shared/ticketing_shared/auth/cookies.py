@@ -1,0 +1,26 @@
+"""The browser's token cookies: HttpOnly, SameSite=Lax, Secure outside local development."""
+
+from django.conf import settings
+
+
+def auth_cookies_set(response, *, access: str, refresh: str) -> None:
+    jwt_settings = settings.SIMPLE_JWT
+    _set(response, settings.ACCESS_COOKIE_NAME, access, jwt_settings["ACCESS_TOKEN_LIFETIME"])
+    _set(response, settings.REFRESH_COOKIE_NAME, refresh, jwt_settings["REFRESH_TOKEN_LIFETIME"])
+
+
+def auth_cookies_clear(response) -> None:
+    for name in (settings.ACCESS_COOKIE_NAME, settings.REFRESH_COOKIE_NAME):
+        response.delete_cookie(name, path="/", samesite="Lax")
+
+
+def _set(response, name: str, value: str, lifetime) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(lifetime.total_seconds()),
+        path="/",
+        secure=settings.AUTH_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )

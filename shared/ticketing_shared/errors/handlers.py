@@ -1,0 +1,83 @@
+"""Every failure, whatever raised it, leaves in the error format."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from ticketing_shared.errors.exceptions import BadRequest, TooManyRequests
+from ticketing_shared.errors.responses import error_body
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = "Not Found"
+SOMETHING_WENT_WRONG = "Something went wrong"
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's exception handler: maps each failure to a status and contract messages.
+
+    Unexpected exceptions are answered here too (500), so that a DRF view never falls
+    through to an HTML page; the details only go to the log.
+    """
+    set_rollback()
+    headers = {}
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            {"errors": _validation_errors(exc.detail)}, status=status.HTTP_400_BAD_REQUEST
+        )
+    if isinstance(exc, DjangoValidationError):
+        # Services raise Django's ValidationError, keyed by field where one is at fault.
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return Response({"errors": _validation_errors(detail)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        # DRF turns these into 403 when no authenticator names a scheme; ours always does.
+        return Response(error_body("Not authorized"), status=exc.status_code, headers=headers)
+    if isinstance(exc, (Http404, exceptions.NotFound, exceptions.MethodNotAllowed)):
+        # An unknown method is an unknown route, as in the original application.
+        return Response(error_body(NOT_FOUND), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(error_body("Malformed JSON"), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return Response(
+            error_body("Content-Type must be application/json"),
+            status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        )
+    if isinstance(exc, PermissionDenied):
+        return Response(error_body("Forbidden"), status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, (TooManyRequests, exceptions.Throttled)):
+        wait = getattr(exc, "retry_after", None) or getattr(exc, "wait", None)
+        if wait:
+            headers["Retry-After"] = str(int(wait))
+        return Response(error_body(str(exc.detail)), status=exc.status_code, headers=headers)
+    if isinstance(exc, BadRequest):
+        return Response(error_body(str(exc.detail), exc.field), status=exc.status_code)
+    if isinstance(exc, exceptions.APIException):
+        return Response(error_body(str(exc.detail)), status=exc.status_code)
+    logger.exception("unhandled error in %s", type(context.get("view")).__name__)
+    return Response(error_body(SOMETHING_WENT_WRONG), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _validation_errors(detail, field: str | None = None) -> list[dict]:
+    """Flattens DRF's nested error detail into one entry per message."""
+    if isinstance(detail, dict):
+        return [
+            error
+            for key, value in detail.items()
+            for error in _validation_errors(
+                value, None if key == "non_field_errors" else _join(field, key)
+            )
+        ]
+    if isinstance(detail, list):
+        return [error for item in detail for error in _validation_errors(item, field)]
+    return error_body(str(detail), field)["errors"]
+
+
+def _join(parent: str | None, key) -> str:
+    return f"{parent}.{key}" if parent else str(key)

@@ -1,0 +1,1 @@
+"""Test support shared by every service: test signing keys, token minting, fixtures."""

@@ -1,0 +1,29 @@
+"""The routes every service has around its own API."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ticketing_shared import health
+from ticketing_shared.errors.views import route_not_found
+
+handler400 = "ticketing_shared.errors.views.bad_request"
+handler403 = "ticketing_shared.errors.views.permission_denied"
+handler404 = "ticketing_shared.errors.views.page_not_found"
+handler500 = "ticketing_shared.errors.views.server_error"
+
+
+def service_urlpatterns(api_urls: str) -> list:
+    """Health probes, the API under its prefix with its OpenAPI docs, the admin, and a
+    catch-all that answers anything else under the API prefix with the 404 error format."""
+    api = settings.TICKETING_API_PREFIX
+    return [
+        path("healthz", health.healthz, name="healthz"),
+        path("readyz", health.readyz, name="readyz"),
+        path(f"{api}schema", SpectacularAPIView.as_view(), name="openapi-schema"),
+        path(f"{api}docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="docs"),
+        path(api, include(api_urls)),
+        path(settings.TICKETING_ADMIN_PREFIX, admin.site.urls),
+        re_path(rf"^{api}", route_not_found),
+    ]

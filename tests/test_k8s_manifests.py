@@ -1,0 +1,891 @@
+"""The Kubernetes manifests, skaffold.yaml and the service images' recipes, checked offline.
+
+Both overlays are rendered with `kubectl kustomize` (the dev one in a temporary copy of k8s/,
+with throwaway secrets from k8s/make-dev-secrets, so that nothing is written into the
+repository), every rendered resource is validated against the Kubernetes schemas, the YAML
+is linted, and the properties the deployment relies on are asserted: routing, probes, the
+private key staying with the auth service, settings, security contexts, secrets.
+
+Run from the repository root: `uv run pytest tests -p no:django`. Needs kubectl (with its
+built-in kustomize) and openssl on PATH.
+"""
+
+import copy
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from kubernetes_validate.utils import SchemaNotFoundError, latest_version
+
+REPO = Path(__file__).resolve().parent.parent
+K8S = REPO / "k8s"
+SKAFFOLD = REPO / "skaffold.yaml"
+YAMLLINT_CONFIG = K8S / ".yamllint"
+MAKE_DEV_SECRETS = K8S / "make-dev-secrets"
+OVERLAYS = ("dev", "production")
+
+# The one service that signs tokens, and so the one allowed to read the private key.
+SIGNING_SERVICE = "auth"
+JWT_SECRET = "jwt-keys"
+PRIVATE_KEY = "jwt-private.pem"
+PUBLIC_KEY = "jwt-public.pem"
+JWT_DIR = "/var/run/secrets/ticketing/jwt"
+APP_IMAGE_PREFIX = "ticketing/"
+APP_PORT = 8000
+PUBLIC_HOST = "ticketing.local"
+
+# Contract section 1. Extend when a service is deployed (and `/` for the frontend).
+EXPECTED_ROUTES = {
+    "/api/users": ("auth", APP_PORT),
+    "/admin/users": ("auth", APP_PORT),
+}
+# What the production operator must create before the first deploy (k8s/README.md).
+OPERATOR_SECRETS = {"jwt-keys", "django-secrets", "auth-postgres", "ticketing-tls"}
+# Every service's settings (shared/ticketing_shared/settings.py) read these in the cluster.
+REQUIRED_ENV = (
+    "TICKETING_ENV",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "JWT_PUBLIC_KEY_FILE",
+    "LOG_LEVEL",
+    "TRUSTED_PROXY_COUNT",
+)
+K8S_VERSIONS = ("1.32", latest_version())
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
+PRIVATE_KEY_PATTERN = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+GENERATED_SECRET_FILES = (
+    "jwt-private.pem",
+    "jwt-public.pem",
+    "auth-secret-key",
+    "auth-postgres-password",
+)
+
+
+# ---- rendering ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kubectl() -> str:
+    path = shutil.which("kubectl")
+    if path is None:
+        pytest.fail(
+            "kubectl is not on PATH: these tests render the manifests with `kubectl kustomize`. "
+            "Install kubectl (v1.27 or newer, which bundles kustomize v5) and run them again.",
+            pytrace=False,
+        )
+    return path
+
+
+def run(args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(arg) for arg in args], capture_output=True, text=True, check=False, **kwargs
+    )
+
+
+def render(kubectl: str, directory: Path) -> list[dict]:
+    result = run([kubectl, "kustomize", directory])
+    if result.returncode != 0:
+        pytest.fail(f"`kubectl kustomize {directory}` failed:\n{result.stderr}", pytrace=False)
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc is not None]
+
+
+def copy_k8s_tree(destination: Path) -> Path:
+    """A copy of k8s/ without any local secrets, so that a test generates its own."""
+    target = destination / "k8s"
+    shutil.copytree(K8S, target, ignore=shutil.ignore_patterns("secrets"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def dev_k8s(tmp_path_factory) -> Path:
+    """A copy of k8s/ whose dev overlay has throwaway secrets, made by the script itself."""
+    k8s = copy_k8s_tree(tmp_path_factory.mktemp("dev"))
+    # No argument: the script's default output directory, next to the copied overlay.
+    result = run(["bash", k8s / "make-dev-secrets"])
+    assert result.returncode == 0, result.stderr
+    return k8s
+
+
+@pytest.fixture(scope="session")
+def rendered(kubectl, dev_k8s) -> dict[str, list[dict]]:
+    return {
+        "dev": render(kubectl, dev_k8s / "overlays" / "dev"),
+        "production": render(kubectl, K8S / "overlays" / "production"),
+    }
+
+
+@pytest.fixture(params=OVERLAYS)
+def overlay(request, rendered) -> tuple[str, list[dict]]:
+    return request.param, rendered[request.param]
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+def name_of(doc: dict) -> str:
+    return doc["metadata"]["name"]
+
+
+def label(doc: dict, key: str = "app.kubernetes.io/name") -> str | None:
+    return (doc.get("metadata", {}).get("labels") or {}).get(key)
+
+
+def of_kind(docs: list[dict], kind: str) -> list[dict]:
+    return [doc for doc in docs if doc["kind"] == kind]
+
+
+def find(docs: list[dict], kind: str, name: str) -> dict:
+    matches = [doc for doc in of_kind(docs, kind) if name_of(doc) == name]
+    assert len(matches) == 1, f"expected one {kind} {name!r}, found {len(matches)}"
+    return matches[0]
+
+
+def refers_to(reference: str, base_name: str) -> bool:
+    """A reference to `base_name`, also after kustomize appended its content hash."""
+    return (
+        reference == base_name
+        or re.fullmatch(re.escape(base_name) + r"-[a-z0-9]{10}", reference) is not None
+    )
+
+
+def pod_template(doc: dict) -> dict:
+    if doc["kind"] == "Pod":
+        return doc
+    if doc["kind"] == "CronJob":
+        return doc["spec"]["jobTemplate"]["spec"]["template"]
+    return doc["spec"]["template"]
+
+
+def workloads(docs: list[dict]) -> list[dict]:
+    return [doc for doc in docs if doc["kind"] in WORKLOAD_KINDS]
+
+
+def containers(pod_spec: dict) -> list[dict]:
+    return [*pod_spec.get("initContainers", []), *pod_spec.get("containers", [])]
+
+
+def is_app_image(image: str) -> bool:
+    return image.startswith(APP_IMAGE_PREFIX)
+
+
+def app_deployments(docs: list[dict]) -> list[dict]:
+    """The services' web deployments: those running one of our images."""
+    found = [
+        doc
+        for doc in of_kind(docs, "Deployment")
+        if any(is_app_image(c["image"]) for c in pod_template(doc)["spec"]["containers"])
+    ]
+    assert found, "no Deployment runs a ticketing/ image"
+    return found
+
+
+def service_of(doc: dict) -> str:
+    """The service a workload belongs to (its app.kubernetes.io/name label)."""
+    service = label(doc)
+    assert service, f"{doc['kind']} {name_of(doc)} has no app.kubernetes.io/name label"
+    return service
+
+
+def web_container(deployment: dict) -> dict:
+    matches = [
+        c for c in pod_template(deployment)["spec"]["containers"] if is_app_image(c["image"])
+    ]
+    assert len(matches) == 1, f"{name_of(deployment)}: expected one application container"
+    return matches[0]
+
+
+def container_port(pod_spec: dict, port) -> int | None:
+    """The container port a Service targetPort or a probe port designates."""
+    if isinstance(port, int):
+        return port
+    for container in pod_spec.get("containers", []):
+        for declared in container.get("ports", []):
+            if declared.get("name") == port:
+                return declared["containerPort"]
+    return None
+
+
+def secret_placeholder(name: str, key: str) -> str:
+    return f"<secret {name}/{key}>"
+
+
+def resolve_env(container: dict, docs: list[dict]) -> dict[str, str]:
+    """The container's environment as the kubelet builds it: envFrom first, then env in order
+    with `$(VAR)` expanded from what precedes it. Secret values become placeholders."""
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        prefix = source.get("prefix", "")
+        if "configMapRef" in source:
+            config_map = find(docs, "ConfigMap", source["configMapRef"]["name"])
+            env.update({prefix + k: str(v) for k, v in config_map.get("data", {}).items()})
+        if "secretRef" in source:
+            name = source["secretRef"]["name"]
+            for secret in of_kind(docs, "Secret"):
+                if name_of(secret) == name:
+                    env.update(
+                        {prefix + k: secret_placeholder(name, k) for k in secret.get("data", {})}
+                    )
+
+    def expand(value: str) -> str:
+        return re.sub(
+            r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)",
+            lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)),
+            value,
+        )
+
+    for variable in container.get("env", []):
+        if "value" in variable:
+            env[variable["name"]] = expand(str(variable["value"]))
+        elif "secretKeyRef" in variable.get("valueFrom", {}):
+            ref = variable["valueFrom"]["secretKeyRef"]
+            env[variable["name"]] = secret_placeholder(ref["name"], ref["key"])
+        elif "configMapKeyRef" in variable.get("valueFrom", {}):
+            ref = variable["valueFrom"]["configMapKeyRef"]
+            env[variable["name"]] = str(find(docs, "ConfigMap", ref["name"])["data"][ref["key"]])
+        else:
+            env[variable["name"]] = f"<field {variable['name']}>"
+    return env
+
+
+def secret_key_paths(volume: dict) -> dict[str, str] | None:
+    """For a volume showing the JWT secret: the file path of each of its keys that it shows
+    (None meaning all keys, under their own names). Empty if it does not show that secret."""
+    sources = []
+    if "secret" in volume:
+        sources.append(volume["secret"] | {"name": volume["secret"].get("secretName", "")})
+    for projected in volume.get("projected", {}).get("sources", []):
+        if "secret" in projected:
+            sources.append(projected["secret"])
+    shown: dict[str, str] = {}
+    for source in sources:
+        if not refers_to(source.get("name", ""), JWT_SECRET):
+            continue
+        if "items" not in source:
+            return None
+        shown.update({item["key"]: item["path"] for item in source["items"]})
+    return shown
+
+
+def private_key_readers(pod_spec: dict) -> list[str]:
+    """The containers of a pod that can read the JWT private key, whatever the means."""
+    exposing = {}
+    for volume in pod_spec.get("volumes", []):
+        paths = secret_key_paths(volume)
+        if paths is None:
+            exposing[volume["name"]] = None  # every key, the private one included
+        elif PRIVATE_KEY in paths:
+            exposing[volume["name"]] = paths[PRIVATE_KEY]
+    readers = []
+    for container in containers(pod_spec):
+        reads = False
+        for mount in container.get("volumeMounts", []):
+            if mount["name"] in exposing:
+                sub_path = mount.get("subPath")
+                private_path = exposing[mount["name"]] or PRIVATE_KEY
+                reads |= sub_path is None or sub_path == private_path
+        for source in container.get("envFrom", []):
+            reads |= refers_to(source.get("secretRef", {}).get("name", ""), JWT_SECRET)
+        for variable in container.get("env", []):
+            ref = variable.get("valueFrom", {}).get("secretKeyRef", {})
+            reads |= refers_to(ref.get("name", ""), JWT_SECRET) and ref.get("key") == PRIVATE_KEY
+        if reads:
+            readers.append(container["name"])
+    return readers
+
+
+def mounted_secret_file(pod_spec: dict, container: dict, path: str) -> tuple[str, str] | None:
+    """(secret name, key) of the secret file at `path` in the container, if it is one."""
+    volumes = {volume["name"]: volume for volume in pod_spec.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        prefix = mount["mountPath"].rstrip("/") + "/"
+        if not path.startswith(prefix) or "subPath" in mount:
+            continue
+        secret = volumes[mount["name"]].get("secret")
+        if not secret:
+            continue
+        relative = path[len(prefix) :]
+        if "items" not in secret:
+            return secret["secretName"], relative
+        for item in secret["items"]:
+            if item["path"] == relative:
+                return secret["secretName"], item["key"]
+    return None
+
+
+# ---- schema validation and lint ----------------------------------------------------------------
+
+
+def test_kubectl_is_installed(kubectl):
+    result = run([kubectl, "version", "--client"])
+    assert result.returncode == 0, result.stderr
+    assert "Kustomize Version: v5" in result.stdout, result.stdout
+
+
+def schema_errors(docs: list[dict], version: str) -> list[str]:
+    errors = []
+    for doc in docs:
+        what = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            where = "/".join(str(part) for part in error.absolute_path)
+            errors.append(f"{what} at {where or '.'}: {error.message}")
+        except SchemaNotFoundError as error:
+            group = doc["apiVersion"].rpartition("/")[0]
+            # Custom resources have no built-in schema; everything else must have one.
+            if "." not in group or group.endswith(".k8s.io"):
+                errors.append(f"{what}: {error.message}")
+    return errors
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_rendered_resource_is_valid(overlay, version):
+    name, docs = overlay
+    assert docs, f"the {name} overlay rendered nothing"
+    errors = schema_errors(docs, version)
+    assert not errors, f"{name} overlay, Kubernetes {version}:\n" + "\n".join(errors)
+
+
+def test_schema_validation_is_strict(rendered):
+    """A misspelt field must be caught, or the validation above proves little."""
+    deployment = copy.deepcopy(app_deployments(rendered["production"])[0])
+    web_container(deployment)["readinesProbe"] = {"httpGet": {"path": "/readyz", "port": 8000}}
+    assert schema_errors([deployment], latest_version())
+
+
+def test_yamllint():
+    assert YAMLLINT_CONFIG.is_file()
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "yamllint",
+            "--strict",
+            "--format",
+            "parsable",
+            "--config-file",
+            YAMLLINT_CONFIG,
+            "k8s",
+            "skaffold.yaml",
+        ],
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_base_renders_without_any_secret(kubectl):
+    docs = render(kubectl, K8S / "base")
+    assert not of_kind(docs, "Secret")
+
+
+# ---- routing -----------------------------------------------------------------------------------
+
+
+def test_ingress_routes_exactly_the_contract_prefixes(overlay):
+    _, docs = overlay
+    ingresses = of_kind(docs, "Ingress")
+    assert len(ingresses) == 1
+    spec = ingresses[0]["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert "nginx.ingress.kubernetes.io/rewrite-target" not in (
+        ingresses[0]["metadata"].get("annotations") or {}
+    ), "the gateway must not rewrite paths"
+    routes = {}
+    for rule in spec["rules"]:
+        assert rule.get("host") in {None, PUBLIC_HOST}
+        for path in rule["http"]["paths"]:
+            assert path["pathType"] == "Prefix", path
+            backend = path["backend"]["service"]
+            assert path["path"] not in routes, f"{path['path']} routed twice"
+            routes[path["path"]] = (backend["name"], backend["port"]["number"])
+    assert routes == EXPECTED_ROUTES
+
+
+def test_every_routed_service_reaches_its_web_container(overlay):
+    _, docs = overlay
+    for service_name, port in set(EXPECTED_ROUTES.values()):
+        service = find(docs, "Service", service_name)
+        ports = [p for p in service["spec"]["ports"] if p["port"] == port]
+        assert len(ports) == 1, f"Service {service_name} does not expose port {port}"
+        selector = service["spec"]["selector"]
+        selected = [
+            doc
+            for doc in workloads(docs)
+            if selector.items() <= pod_template(doc)["metadata"]["labels"].items()
+        ]
+        assert len(selected) == 1, f"Service {service_name} selects {len(selected)} workloads"
+        assert selected[0] in app_deployments(docs)
+        pod_spec = pod_template(selected[0])["spec"]
+        target = ports[0].get("targetPort", port)
+        assert container_port(pod_spec, target) == APP_PORT
+
+
+# ---- probes ------------------------------------------------------------------------------------
+
+
+def test_every_deployment_has_liveness_and_readiness_probes(overlay):
+    _, docs = overlay
+    deployments = of_kind(docs, "Deployment")
+    assert deployments
+    for deployment in deployments:
+        for container in pod_template(deployment)["spec"]["containers"]:
+            assert "livenessProbe" in container, f"{name_of(deployment)}/{container['name']}"
+            assert "readinessProbe" in container, f"{name_of(deployment)}/{container['name']}"
+
+
+def test_service_probes_use_healthz_and_readyz_with_an_allowed_host(overlay):
+    _, docs = overlay
+    for deployment in app_deployments(docs):
+        pod_spec = pod_template(deployment)["spec"]
+        container = web_container(deployment)
+        allowed_hosts = resolve_env(container, docs)["DJANGO_ALLOWED_HOSTS"].split(",")
+        for probe_name, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+            probe = container[probe_name]["httpGet"]
+            assert probe["path"] == path, f"{name_of(deployment)} {probe_name}"
+            assert container_port(pod_spec, probe["port"]) == APP_PORT
+            headers = {h["name"].lower(): h["value"] for h in probe.get("httpHeaders", [])}
+            # Kubernetes sends the pod IP as Host, which Django would refuse with a 400.
+            assert headers.get("host") in allowed_hosts, f"{name_of(deployment)} {probe_name}"
+
+
+# ---- the private key ---------------------------------------------------------------------------
+
+
+def test_no_other_service_can_read_the_private_key(overlay):
+    _, docs = overlay
+    for workload in workloads(docs):
+        if service_of(workload) == SIGNING_SERVICE:
+            continue
+        readers = private_key_readers(pod_template(workload)["spec"])
+        assert not readers, (
+            f"{workload['kind']} {name_of(workload)}: containers {readers} can read the JWT "
+            "private key; mount jwt-keys with items: [jwt-public.pem] only"
+        )
+
+
+def test_the_auth_service_reads_the_private_key(overlay):
+    """The signing service's web and migrate containers do see the key (so the check above
+    is looking at the right thing)."""
+    _, docs = overlay
+    auth = find(docs, "Deployment", SIGNING_SERVICE)
+    assert set(private_key_readers(pod_template(auth)["spec"])) == {"migrate", "web"}
+
+
+def test_the_private_key_check_catches_a_leak(rendered):
+    """A copy of the auth deployment under another service's name is flagged; showing it
+    the public key alone is not."""
+    tickets = copy.deepcopy(find(rendered["dev"], "Deployment", SIGNING_SERVICE))
+    tickets["metadata"]["labels"]["app.kubernetes.io/name"] = "tickets"
+    pod_spec = pod_template(tickets)["spec"]
+    assert private_key_readers(pod_spec)
+    for volume in pod_spec["volumes"]:
+        if "secret" in volume:
+            volume["secret"]["items"] = [{"key": PUBLIC_KEY, "path": PUBLIC_KEY}]
+    assert not private_key_readers(pod_spec)
+    del pod_spec["volumes"][0]["secret"]["items"]
+    assert private_key_readers(pod_spec)
+
+
+# ---- settings ----------------------------------------------------------------------------------
+
+
+def test_every_service_gets_its_settings(overlay):
+    _, docs = overlay
+    ingress_hosts = {rule.get("host") for rule in of_kind(docs, "Ingress")[0]["spec"]["rules"]}
+    for deployment in app_deployments(docs):
+        service = service_of(deployment)
+        pod_spec = pod_template(deployment)["spec"]
+        container = web_container(deployment)
+        env = resolve_env(container, docs)
+        where = name_of(deployment)
+
+        missing = [name for name in REQUIRED_ENV if name not in env]
+        assert not missing, f"{where}: missing {missing}"
+        unexpanded = {k: v for k, v in env.items() if "$(" in v}
+        assert not unexpanded, f"{where}: unresolved references {unexpanded}"
+
+        assert env["TICKETING_ENV"] == "production"
+        assert env["REDIS_URL"] == "redis://redis:6379/1"
+        assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+        assert env["TRUSTED_PROXY_COUNT"] == "1"
+        assert re.fullmatch(
+            rf"<secret django-secrets(-[a-z0-9]{{10}})?/{service}-secret-key>",
+            env["DJANGO_SECRET_KEY"],
+        ), f"{where}: DJANGO_SECRET_KEY must come from the django-secrets Secret"
+
+        allowed = env["DJANGO_ALLOWED_HOSTS"].split(",")
+        assert "*" not in allowed, f"{where}: {allowed}"
+        assert "" not in allowed, f"{where}: {allowed}"
+        assert ingress_hosts <= set(allowed), f"{where}: {allowed} misses {ingress_hosts}"
+        for origin in env["CSRF_TRUSTED_ORIGINS"].split(","):
+            scheme, _, host = origin.partition("://")
+            assert scheme == "https", origin
+            assert host in ingress_hosts, origin
+
+        for variable in ("JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE"):
+            if variable not in env:
+                continue
+            mounted = mounted_secret_file(pod_spec, container, env[variable])
+            assert mounted, f"{where}: {variable}={env[variable]} is not a mounted secret file"
+            assert refers_to(mounted[0], JWT_SECRET)
+        assert env["JWT_PUBLIC_KEY_FILE"] == f"{JWT_DIR}/{PUBLIC_KEY}"
+        if service == SIGNING_SERVICE:
+            assert env["JWT_PRIVATE_KEY_FILE"] == f"{JWT_DIR}/{PRIVATE_KEY}"
+        else:
+            assert "JWT_PRIVATE_KEY_FILE" not in env
+
+
+def test_every_service_uses_its_own_database(overlay):
+    _, docs = overlay
+    for deployment in app_deployments(docs):
+        service = service_of(deployment)
+        env = resolve_env(web_container(deployment), docs)
+        match = re.fullmatch(
+            r"postgres://(?P<user>[^:]+):(?P<password><secret [^>]+>)"
+            r"@(?P<host>[^:/]+):5432/(?P<db>\w+)",
+            env["DATABASE_URL"],
+        )
+        assert match, f"{name_of(deployment)}: DATABASE_URL={env['DATABASE_URL']}"
+        assert match["host"] == f"{service}-postgres"
+        assert match["db"] == f"ticketing_{service}"
+
+        database = find(docs, "StatefulSet", f"{service}-postgres")
+        db_env = resolve_env(pod_template(database)["spec"]["containers"][0], docs)
+        assert db_env["POSTGRES_USER"] == match["user"]
+        assert db_env["POSTGRES_DB"] == match["db"]
+        assert db_env["POSTGRES_PASSWORD"] == match["password"]
+        assert re.fullmatch(
+            rf"<secret {service}-postgres(-[a-z0-9]{{10}})?/password>", match["password"]
+        )
+        assert database["spec"]["volumeClaimTemplates"], "the database needs a persistent volume"
+        db_service = find(docs, "Service", f"{service}-postgres")
+        assert [p["port"] for p in db_service["spec"]["ports"]] == [5432]
+        assert db_service["spec"]["selector"].items() <= (
+            pod_template(database)["metadata"]["labels"].items()
+        )
+
+
+def test_migrations_run_first_with_the_same_settings(overlay):
+    _, docs = overlay
+    for deployment in app_deployments(docs):
+        pod_spec = pod_template(deployment)["spec"]
+        web = web_container(deployment)
+        migrate = [c for c in pod_spec.get("initContainers", []) if c["name"] == "migrate"]
+        assert len(migrate) == 1, f"{name_of(deployment)}: no migrate init container"
+        assert migrate[0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+        assert migrate[0]["image"] == web["image"]
+        assert resolve_env(migrate[0], docs) == resolve_env(web, docs)
+        assert migrate[0]["volumeMounts"] == web["volumeMounts"]
+
+
+# ---- security ----------------------------------------------------------------------------------
+
+
+def test_every_container_is_locked_down(overlay):
+    _, docs = overlay
+    for workload in workloads(docs):
+        pod_spec = pod_template(workload)["spec"]
+        pod_security = pod_spec.get("securityContext", {})
+        assert pod_spec.get("automountServiceAccountToken") is False, name_of(workload)
+        for container in containers(pod_spec):
+            where = f"{name_of(workload)}/{container['name']}"
+            security = container.get("securityContext", {})
+            run_as_non_root = security.get("runAsNonRoot", pod_security.get("runAsNonRoot"))
+            run_as_user = security.get("runAsUser", pod_security.get("runAsUser"))
+            assert run_as_non_root is True, where
+            assert run_as_user != 0, where
+            assert security.get("allowPrivilegeEscalation") is False, where
+            assert security.get("readOnlyRootFilesystem") is True, where
+            assert security.get("privileged") is not True, where
+            assert "ALL" in security.get("capabilities", {}).get("drop", []), where
+
+
+def test_app_containers_have_a_writable_tmp(overlay):
+    _, docs = overlay
+    for deployment in app_deployments(docs):
+        pod_spec = pod_template(deployment)["spec"]
+        volumes = {volume["name"]: volume for volume in pod_spec["volumes"]}
+        for container in containers(pod_spec):
+            tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]  # noqa: S108
+            assert len(tmp) == 1, f"{name_of(deployment)}/{container['name']}"
+            assert "emptyDir" in volumes[tmp[0]["name"]]
+
+
+# ---- overlays ----------------------------------------------------------------------------------
+
+
+def referenced_secrets(docs: list[dict]) -> dict[str, set[str] | None]:
+    """Each Secret the workloads and ingresses name, with the keys they read (None: all)."""
+    refs: dict[str, set[str] | None] = {}
+
+    def add(name: str, keys: set[str] | None) -> None:
+        known = refs.get(name, set())
+        refs[name] = None if keys is None or known is None else known | keys
+
+    for workload in workloads(docs):
+        pod_spec = pod_template(workload)["spec"]
+        for volume in pod_spec.get("volumes", []):
+            if "secret" in volume:
+                items = volume["secret"].get("items")
+                add(volume["secret"]["secretName"], {i["key"] for i in items} if items else None)
+        for container in containers(pod_spec):
+            for source in container.get("envFrom", []):
+                if "secretRef" in source:
+                    add(source["secretRef"]["name"], None)
+            for variable in container.get("env", []):
+                ref = variable.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    add(ref["name"], {ref["key"]})
+    for ingress in of_kind(docs, "Ingress"):
+        for tls in ingress["spec"].get("tls", []):
+            add(tls["secretName"], {"tls.crt", "tls.key"})
+    return refs
+
+
+def test_dev_secrets_are_generated_with_every_key_used(rendered):
+    docs = rendered["dev"]
+    secrets = {name_of(secret): secret for secret in of_kind(docs, "Secret")}
+    for name, keys in referenced_secrets(docs).items():
+        assert name in secrets, f"the dev overlay does not generate the Secret {name}"
+        assert keys is None or keys <= secrets[name]["data"].keys(), (name, keys)
+
+
+def test_dev_ingress_has_no_tls_section(rendered):
+    # ingress-nginx still answers HTTPS with its default certificate in development.
+    assert "tls" not in of_kind(rendered["dev"], "Ingress")[0]["spec"]
+
+
+def test_production_expects_the_operator_secrets(rendered):
+    docs = rendered["production"]
+    assert not of_kind(docs, "Secret"), "production must not carry secrets"
+    assert set(referenced_secrets(docs)) == OPERATOR_SECRETS
+
+
+def test_production_ingress_serves_tls_for_every_host(rendered):
+    ingress = of_kind(rendered["production"], "Ingress")[0]
+    tls_hosts = {host for tls in ingress["spec"]["tls"] for host in tls["hosts"]}
+    rule_hosts = {rule.get("host") for rule in ingress["spec"]["rules"]}
+    assert None not in rule_hosts, "TLS needs a host on every rule"
+    assert rule_hosts <= tls_hosts
+
+
+def test_production_runs_two_replicas_with_resources(rendered):
+    docs = rendered["production"]
+    for deployment in app_deployments(docs):
+        assert deployment["spec"]["replicas"] == 2, name_of(deployment)
+    for workload in workloads(docs):
+        for container in containers(pod_template(workload)["spec"]):
+            where = f"{name_of(workload)}/{container['name']}"
+            resources = container.get("resources", {})
+            assert {"cpu", "memory"} <= resources.get("requests", {}).keys(), where
+            assert "memory" in resources.get("limits", {}), where
+
+
+def test_dev_runs_one_replica(rendered):
+    for deployment in app_deployments(rendered["dev"]):
+        assert deployment["spec"]["replicas"] == 1
+
+
+# ---- secrets stay out of the repository --------------------------------------------------------
+
+
+def deployment_files() -> list[Path]:
+    files = [SKAFFOLD]
+    for path in sorted(K8S.rglob("*")):
+        relative = path.relative_to(K8S).parts
+        # The git-ignored local secrets of an overlay (k8s/overlays/<name>/secrets/).
+        if relative[:1] == ("overlays",) and len(relative) > 2 and relative[2] == "secrets":
+            continue
+        if path.is_file():
+            files.append(path)
+    return files
+
+
+def test_no_secret_is_committed_with_the_deployment_files():
+    files = deployment_files()
+    assert len(files) > 10
+    for path in files:
+        content = path.read_bytes()
+        assert not PRIVATE_KEY_PATTERN.search(content), f"{path} contains a private key"
+        assert b"sk_live" not in content, f"{path} contains a live Stripe key"
+
+
+def test_local_secrets_are_git_ignored():
+    if shutil.which("git") is None or run(["git", "rev-parse"], cwd=REPO).returncode != 0:
+        pytest.skip("not a git work tree")
+    for overlay_name in OVERLAYS:
+        path = f"k8s/overlays/{overlay_name}/secrets/{PRIVATE_KEY}"
+        assert run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0, path
+
+
+# ---- k8s/make-dev-secrets ----------------------------------------------------------------------
+
+
+def test_make_dev_secrets_writes_a_matching_key_pair_and_random_values(tmp_path):
+    out = tmp_path / "secrets"
+    first = run(["bash", MAKE_DEV_SECRETS, out])
+    assert first.returncode == 0, first.stderr
+    for name in GENERATED_SECRET_FILES:
+        assert f"created  {out / name}" in first.stdout
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
+
+    private_key = serialization.load_pem_private_key((out / PRIVATE_KEY).read_bytes(), None)
+    public_key = serialization.load_pem_public_key((out / PUBLIC_KEY).read_bytes())
+    assert private_key.key_size == 2048
+    assert private_key.public_key().public_numbers() == public_key.public_numbers()
+
+    password = (out / "auth-postgres-password").read_text()
+    assert re.fullmatch(r"[0-9a-f]{32,}", password), "hex, without a newline"
+    secret_key = (out / "auth-secret-key").read_text()
+    assert len(secret_key) >= 50
+    assert not re.search(r"\s", secret_key)
+
+    # A second run keeps everything.
+    before = {name: (out / name).read_bytes() for name in GENERATED_SECRET_FILES}
+    second = run(["bash", MAKE_DEV_SECRETS, out])
+    assert second.returncode == 0, second.stderr
+    for name in GENERATED_SECRET_FILES:
+        assert f"kept     {out / name}" in second.stdout
+    assert before == {name: (out / name).read_bytes() for name in GENERATED_SECRET_FILES}
+
+    # Two runs elsewhere make different secrets.
+    other = tmp_path / "other"
+    assert run(["bash", MAKE_DEV_SECRETS, other]).returncode == 0
+    for name in GENERATED_SECRET_FILES:
+        assert (other / name).read_bytes() != before[name], name
+
+
+def test_make_dev_secrets_completes_a_pair_and_refuses_an_orphan_public_key(tmp_path):
+    out = tmp_path / "secrets"
+    assert run(["bash", MAKE_DEV_SECRETS, out]).returncode == 0
+    (out / PUBLIC_KEY).unlink()
+    assert run(["bash", MAKE_DEV_SECRETS, out]).returncode == 0
+    private_key = serialization.load_pem_private_key((out / PRIVATE_KEY).read_bytes(), None)
+    public_key = serialization.load_pem_public_key((out / PUBLIC_KEY).read_bytes())
+    assert private_key.public_key().public_numbers() == public_key.public_numbers()
+
+    (out / PRIVATE_KEY).unlink()
+    result = run(["bash", MAKE_DEV_SECRETS, out])
+    assert result.returncode != 0
+    assert "without its private key" in result.stderr
+    assert not (out / PRIVATE_KEY).exists()
+
+
+def test_make_dev_secrets_is_executable():
+    assert os.access(MAKE_DEV_SECRETS, os.X_OK)
+    assert MAKE_DEV_SECRETS.read_text().startswith("#!/usr/bin/env bash\n")
+
+
+# ---- skaffold.yaml and the images --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def skaffold() -> dict:
+    return yaml.safe_load(SKAFFOLD.read_text())
+
+
+def test_skaffold_builds_every_service_image_and_renders_the_dev_overlay(skaffold, rendered):
+    assert re.fullmatch(r"skaffold/v4beta\d+", skaffold["apiVersion"])
+    assert skaffold["kind"] == "Config"
+    assert skaffold["build"]["local"]["push"] is False
+    artifacts = skaffold["build"]["artifacts"]
+    deployed = {
+        container["image"]
+        for workload in workloads(rendered["dev"])
+        for container in containers(pod_template(workload)["spec"])
+        if is_app_image(container["image"])
+    }
+    assert {artifact["image"] for artifact in artifacts} == deployed
+    for artifact in artifacts:
+        assert artifact["context"] == "."
+        assert (REPO / artifact["docker"]["dockerfile"]).is_file()
+    assert skaffold["manifests"]["kustomize"]["paths"] == ["k8s/overlays/dev"]
+    assert "kubectl" in skaffold["deploy"]
+
+
+def test_skaffold_generates_the_dev_secrets_before_rendering(skaffold):
+    hooks = skaffold["manifests"]["hooks"]["before"]
+    commands = [hook["host"]["command"] for hook in hooks]
+    assert ["bash", "k8s/make-dev-secrets"] in commands
+    assert all(hook["host"].get("dir", ".") == "." for hook in hooks)
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    instructions, pending = [], ""
+    for line in path.read_text().splitlines():
+        if line.lstrip().startswith("#") or not line.strip():
+            continue
+        pending += line.rstrip("\\").strip() + " "
+        if not line.endswith("\\"):
+            keyword, _, arguments = pending.strip().partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+            pending = ""
+    return instructions
+
+
+@pytest.fixture(scope="module")
+def dockerfiles(skaffold) -> dict[str, Path]:
+    return {
+        artifact["image"]: REPO / artifact["context"] / artifact["docker"]["dockerfile"]
+        for artifact in skaffold["build"]["artifacts"]
+    }
+
+
+def test_dockerfiles_copy_only_what_exists(dockerfiles):
+    for path in dockerfiles.values():
+        for keyword, arguments in dockerfile_instructions(path):
+            if keyword != "COPY" or "--from=" in arguments:
+                continue
+            sources = [arg for arg in shlex.split(arguments) if not arg.startswith("--")][:-1]
+            for source in sources:
+                assert (REPO / source).exists(), f"{path}: COPY {source}: no such path"
+
+
+def test_dockerfiles_run_the_deployed_command_as_a_non_root_user(dockerfiles, rendered):
+    for image, path in dockerfiles.items():
+        instructions = dockerfile_instructions(path)
+        froms = [arguments for keyword, arguments in instructions if keyword == "FROM"]
+        args = dict(
+            arguments.split("=", 1)
+            for keyword, arguments in instructions
+            if keyword == "ARG" and "=" in arguments
+        )
+        base = froms[-1].split()[0]
+        for arg_name, default in args.items():
+            base = base.replace(f"${{{arg_name}}}", default)
+        assert base == "python:3.11-slim", f"{path}: runtime stage is {base}"
+        users = [arguments for keyword, arguments in instructions if keyword == "USER"]
+        assert users, f"{path}: no USER"
+        assert users[-1].split(":")[0] not in {"0", "root"}, path
+        assert any(
+            keyword == "RUN" and "uv sync --frozen --no-dev" in arguments
+            for keyword, arguments in instructions
+        ), path
+        cmd = [arguments for keyword, arguments in instructions if keyword == "CMD"][-1]
+        for deployment in app_deployments(rendered["dev"]):
+            container = web_container(deployment)
+            if container["image"] == image:
+                assert yaml.safe_load(cmd) == container["command"], path
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():
+    patterns = {
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"k8s", "**/.venv", "**/.git", ".local", "**/__pycache__"} <= patterns
