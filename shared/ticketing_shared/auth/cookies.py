@@ -10,15 +10,17 @@ def auth_cookies_set(response, *, access: str, refresh: str) -> None:
 
 
 def auth_cookies_clear(response) -> None:
+    # An expiring cookie with the very attributes it was set with: clients (curl's jar, for
+    # one) keep an HttpOnly cookie that a plain deletion, without HttpOnly, tries to replace.
     for name in (settings.ACCESS_COOKIE_NAME, settings.REFRESH_COOKIE_NAME):
-        response.delete_cookie(name, path="/", samesite="Lax")
+        _set(response, name, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT")
 
 
-def _set(response, name: str, value: str, lifetime) -> None:
+def _set(response, name: str, value: str, lifetime=None, **expiry) -> None:
     response.set_cookie(
         name,
         value,
-        max_age=int(lifetime.total_seconds()),
+        **(expiry or {"max_age": int(lifetime.total_seconds())}),
         path="/",
         secure=settings.AUTH_COOKIE_SECURE,
         httponly=True,
