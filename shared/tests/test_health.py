@@ -11,7 +11,7 @@ def test_healthz(api_client):
 
 
 @pytest.mark.django_db
-def test_readyz_when_everything_answers(api_client):
+def test_readyz_when_everything_answers(api_client, bus):
     response = api_client.get("/readyz")
 
     assert response.status_code == 200

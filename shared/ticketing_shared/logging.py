@@ -11,6 +11,8 @@ import uuid
 from contextvars import ContextVar
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The event being published or handled, so both sides of a delivery log its id and subject.
+event_var: ContextVar[tuple[str, str] | None] = ContextVar("event", default=None)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -29,6 +31,9 @@ class LogContextFilter(logging.Filter):
         record.service = self.service
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
+        event = event_var.get()
+        if event is not None and not hasattr(record, "event_id"):
+            record.event_id, record.subject = event
         return True
 
 

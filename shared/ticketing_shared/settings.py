@@ -12,6 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+from kombu import Queue
 
 from ticketing_shared.keys import read_pem
 
@@ -31,6 +32,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "ticketing_shared.events",
 ]
 
 MIDDLEWARE = [
@@ -143,7 +145,7 @@ def service_settings(
             }
         },
         "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0"),
+        **_celery(service=service, env=env),
         "LANGUAGE_CODE": "en-us",
         "TIME_ZONE": "UTC",
         "USE_I18N": True,
@@ -223,6 +225,51 @@ def service_settings(
             "SCHEMA_PATH_PREFIX_TRIM": False,
         },
         "LOGGING": _logging(service=service, level=env.str("LOG_LEVEL", default="INFO")),
+    }
+
+
+def _celery(*, service: str, env: environ.Env) -> dict:
+    """The event bus's worker settings (see `ticketing_shared.events`)."""
+    return {
+        # One Redis database for the whole bus; each service has its own queues in it.
+        "CELERY_BROKER_URL": env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0"),
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {
+            # An unacknowledged message (its worker died) is delivered again after this long;
+            # it must exceed the longest retry countdown plus the longest handler run.
+            "visibility_timeout": env.int("EVENTS_VISIBILITY_TIMEOUT", default=300),
+            # How often workers look for such messages; kombu's defaults amount to 100 s.
+            "unacked_restore_interval": env.int("EVENTS_RESTORE_INTERVAL_SECONDS", default=10),
+            "unacked_restore_throttle": 1,
+            "socket_connect_timeout": 2,
+            # A publisher tries the broker once: the outbox keeps what could not be sent, and
+            # a request must not wait out reconnection attempts (about 6 s by default).
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        "CELERY_TASK_QUEUES": (Queue(f"{service}.events"), Queue(f"{service}.tasks")),
+        "CELERY_TASK_DEFAULT_QUEUE": f"{service}.tasks",
+        # Acknowledge after the handler's transaction, and take one message at a time, so a
+        # worker that dies mid-handler leaves its message to be delivered again.
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        "CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS": True,
+        "CELERY_TASK_SERIALIZER": "json",
+        "CELERY_ACCEPT_CONTENT": ["json"],
+        "CELERY_TASK_IGNORE_RESULT": True,
+        "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
+        "CELERY_BEAT_SCHEDULE": {
+            "events-outbox-sweep": {
+                "task": "events.outbox_sweep",
+                "schedule": env.float("EVENTS_SWEEP_INTERVAL_SECONDS", default=2.0),
+            },
+        },
+        "EVENTS_MAX_ATTEMPTS": env.int("EVENTS_MAX_ATTEMPTS", default=8),
+        "EVENTS_RETRY_BACKOFF_BASE": env.float("EVENTS_RETRY_BACKOFF_BASE", default=0.5),
+        "EVENTS_RETRY_BACKOFF_MAX": env.float("EVENTS_RETRY_BACKOFF_MAX", default=60.0),
     }
 
 

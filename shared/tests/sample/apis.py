@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tests.sample.services import sample_order_create
 from ticketing_shared.errors.exceptions import BadRequest
 
 
@@ -37,3 +38,21 @@ class EchoApi(APIView):
 class BrokenApi(APIView):
     def get(self, request):
         raise RuntimeError("database password is hunter2")
+
+
+class OrderCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        ticketId = serializers.UUIDField()
+        price = serializers.RegexField(r"^\d+\.\d{2}$")
+
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_id = sample_order_create(
+            ticket_id=serializer.validated_data["ticketId"],
+            price=serializer.validated_data["price"],
+            user_id=request.user.id,
+        )
+        return Response({"id": str(order_id)}, status=201)

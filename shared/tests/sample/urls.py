@@ -7,4 +7,5 @@ urlpatterns = [
     path("public", apis.PublicApi.as_view()),
     path("echo", apis.EchoApi.as_view()),
     path("broken", apis.BrokenApi.as_view()),
+    path("orders", apis.OrderCreateApi.as_view()),
 ]

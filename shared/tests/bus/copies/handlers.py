@@ -1,0 +1,45 @@
+"""One handler for every versioned subject this stand-in consumes: keep a versioned copy, and
+log each apply. Two user ids (`switches`) make it fail every time, or announce itself and
+linger so a test can kill the worker in the middle of it."""
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+from tests.bus.copies.models import Application, Copy
+from tests.bus.switches import POISON_USER_ID, SLOW_HANDLER_SECONDS, SLOW_USER_ID
+from ticketing_shared.events.catalog import subjects_consumed_by
+from ticketing_shared.events.consumers import event_handler
+from ticketing_shared.events.versions import version_is_next
+
+
+def copy_apply(event) -> None:
+    user_id = event.data.get("userId")
+    if user_id == str(POISON_USER_ID):
+        raise RuntimeError("this event always fails")
+    if user_id == str(SLOW_USER_ID):
+        Path(os.environ["BUS_MARKER_DIR"], f"{event.id}.started").touch()
+        time.sleep(SLOW_HANDLER_SECONDS)
+
+    aggregate_id = uuid.UUID(event.data["id"])
+    copy = Copy.objects.select_for_update().filter(aggregate_id=aggregate_id).first()
+    if not version_is_next(current=copy.version if copy else None, incoming=event.data["version"]):
+        return
+    Copy.objects.update_or_create(
+        aggregate_id=aggregate_id,
+        defaults={"version": event.data["version"], "subject": event.subject},
+    )
+    Application.objects.create(
+        aggregate_id=aggregate_id,
+        version=event.data["version"],
+        subject=event.subject,
+        event_id=event.id,
+    )
+
+
+for subject in subjects_consumed_by(settings.TICKETING_SERVICE):
+    if "version" in subject.data_shape().fields:
+        event_handler(subject.name)(copy_apply)

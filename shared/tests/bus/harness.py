@@ -1,0 +1,192 @@
+"""Real parts for the bus tests: a Redis server of their own, consumer databases, workers."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import redis
+
+SHARED_DIR = Path(__file__).resolve().parents[2]
+WORKER_READY_SECONDS = 30
+
+
+def eventually(check, *, timeout: float = 20, interval: float = 0.1, message: str = ""):
+    """Polls `check` until it returns something truthy; fails with `message` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {message}")
+        time.sleep(interval)
+
+
+class RedisServer:
+    """A throwaway redis-server the tests may stop (a broker outage) and start again."""
+
+    def __init__(self, *, port: int, workdir: Path) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        self.process = subprocess.Popen(
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        eventually(self._answers, timeout=10, message=f"redis-server on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_connect_timeout=1)
+
+    def queue_length(self, queue: str) -> int:
+        return self.client().llen(queue)
+
+    def _answers(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except redis.ConnectionError:
+            return False
+
+
+class ConsumerDatabase:
+    """The database of one stand-in consuming service, made fresh for the test run."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.name = f"ticketing_bustest_{service}_{os.getpid()}"
+        self.url = f"postgres://postgres@127.0.0.1:5432/{self.name}"
+
+    def create(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._admin(f'CREATE DATABASE "{self.name}"')
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
+            cwd=SHARED_DIR,
+            env=worker_environment(self.service, self.url),
+            check=True,
+        )
+
+    def drop(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def empty(self, *tables: str) -> None:
+        self.execute(f"TRUNCATE {', '.join(tables)}")
+
+    def rows(self, sql: str, *params) -> list[tuple]:
+        with self._connect() as connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def execute(self, sql: str) -> None:
+        with self._connect() as connection, connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    def _connect(self):
+        return psycopg2.connect(host="127.0.0.1", user="postgres", dbname=self.name)
+
+    def _admin(self, sql: str) -> None:
+        connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
+
+def worker_environment(service: str, database_url: str, **extra: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.bus.settings",
+        "BUS_SERVICE": service,
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+        # Short enough for tests: redelivery after a crash, retries, and the outbox sweep.
+        "EVENTS_VISIBILITY_TIMEOUT": "3",
+        "EVENTS_RESTORE_INTERVAL_SECONDS": "1",
+        "EVENTS_MAX_ATTEMPTS": "4",
+        "EVENTS_RETRY_BACKOFF_BASE": "0.2",
+        "EVENTS_RETRY_BACKOFF_MAX": "1",
+        "EVENTS_SWEEP_INTERVAL_SECONDS": "0.5",
+        **extra,
+    }
+
+
+class CeleryProcess:
+    """A `celery worker` or `celery beat` of a stand-in service, in its own process group."""
+
+    def __init__(self, service: str, argv: list[str], env: dict, log_path: Path) -> None:
+        self.service = service
+        self.argv = argv
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, ready_text: str | None = None) -> "CeleryProcess":
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "tests.bus.celery_app", *self.argv],
+                cwd=SHARED_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        if ready_text:
+            eventually(
+                lambda: ready_text in self.log_path.read_text()[offset:],
+                timeout=WORKER_READY_SECONDS,
+                message=f"{self.service} {self.argv[0]} ready; log:\n{self.log_tail()}",
+            )
+        return self
+
+    def kill(self) -> None:
+        """As a crash would: SIGKILL to the whole process group, no chance to clean up."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def _signal(self, signum: int) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def worker_argv(service: str) -> list[str]:
+    # One process, one message at a time: a kill -9 of it is a crash mid-handler.
+    name = f"{service}-{uuid.uuid4().hex[:6]}@%h"
+    quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return ["worker", "--pool", "solo", *quiet, "-l", "INFO", "-n", name]

@@ -1,0 +1,233 @@
+"""The bus end to end: the sample service publishes as `orders`; stand-ins for `tickets` and
+`payments` consume in real Celery worker processes, each with its own database."""
+
+import json
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from tests.bus.harness import eventually
+from tests.bus.switches import POISON_USER_ID, SLOW_USER_ID
+from tests.sample.services import sample_order_create
+from ticketing_shared.events.envelope import Event
+from ticketing_shared.events.models import OutboxEvent
+from ticketing_shared.events.transport import envelope_send, event_send
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("bus", "as_orders")]
+
+
+def order_create(user_id=None) -> uuid.UUID:
+    return sample_order_create(
+        ticket_id=uuid.uuid4(), price="20.00", user_id=user_id or uuid.uuid4()
+    )
+
+
+def applications(database, order_id) -> list[tuple[int, str]]:
+    return database.rows(
+        "SELECT version, subject FROM copies_application WHERE aggregate_id = %s ORDER BY id",
+        str(order_id),
+    )
+
+
+def order_event(subject: str, order_id: uuid.UUID, version: int, **data) -> Event:
+    payload = {"id": str(order_id), "version": version, "ticket": {"id": str(uuid.uuid4())}}
+    if subject == "order:created":
+        payload.update(
+            status="created", userId=str(data.get("user_id", uuid.uuid4())),
+            expiresAt="2030-01-01T00:00:00.000Z",
+            ticket={"id": payload["ticket"]["id"], "price": "10.00"},
+        )  # fmt: skip
+    return Event.new(subject=subject, data=payload, producer="orders")
+
+
+def test_every_consumer_gets_its_own_copy(celery_processes, consumers):
+    tickets = celery_processes("tickets")
+    celery_processes("payments")
+
+    order_id = order_create()
+
+    for service in ("tickets", "payments"):
+        eventually(
+            lambda service=service: applications(consumers[service], order_id),
+            message=f"{service} applies order:created",
+        )
+        assert applications(consumers[service], order_id) == [(0, "order:created")]
+    row = OutboxEvent.objects.get()
+    assert row.published_at is not None
+    # Both sides log the event's id and subject.
+    applied = [
+        json.loads(line)
+        for line in tickets.log_text().splitlines()
+        if line.startswith("{") and '"event applied"' in line
+    ]
+    assert applied[0]["event_id"] == str(row.event_id)
+    assert applied[0]["subject"] == "order:created"
+
+
+def test_a_consumer_down_at_publish_time_gets_the_event_when_it_starts(
+    celery_processes, consumers, bus
+):
+    order_id = order_create()
+    assert bus.queue_length("tickets.events") == 1
+
+    celery_processes("tickets")
+
+    eventually(lambda: applications(consumers["tickets"], order_id), message="applied on start")
+
+
+def test_a_worker_killed_mid_handler_leaves_the_event_to_be_applied_once(
+    celery_processes, consumers
+):
+    worker = celery_processes("tickets")
+    order_id = order_create(user_id=SLOW_USER_ID)
+    eventually(
+        lambda: list(celery_processes.marker_dir.glob("*.started")), message="handler started"
+    )
+
+    worker.kill()
+    assert applications(consumers["tickets"], order_id) == []
+    celery_processes("tickets")
+
+    eventually(
+        lambda: applications(consumers["tickets"], order_id), timeout=40, message="redelivered"
+    )
+    assert applications(consumers["tickets"], order_id) == [(0, "order:created")]
+    inbox = consumers["tickets"].rows("SELECT count(*) FROM events_inboxevent")
+    assert inbox == [(1,)]
+
+
+def test_redis_down_at_commit_delays_the_event_and_loses_nothing(
+    celery_processes, consumers, bus, api_client, sign_in
+):
+    sign_in(api_client)
+    bus.stop()
+
+    response = api_client.post(
+        "/api/sample/orders", {"ticketId": str(uuid.uuid4()), "price": "12.50"}, format="json"
+    )
+
+    assert response.status_code == 201
+    row = OutboxEvent.objects.get()
+    assert row.published_at is None
+    assert row.attempts == 1
+    assert "Connection" in row.last_error or "Error" in row.last_error
+
+    bus.start()
+    producer_database = _this_database_url()
+    celery_processes("orders", database_url=producer_database)
+    celery_processes("orders", kind="beat", database_url=producer_database)
+    celery_processes("tickets")
+
+    order_id = response.json()["id"]
+    eventually(
+        lambda: applications(consumers["tickets"], order_id),
+        timeout=30,
+        message="swept and applied",
+    )
+    row.refresh_from_db()
+    assert row.published_at is not None
+
+
+def test_a_duplicate_is_applied_once(celery_processes, consumers):
+    worker = celery_processes("tickets")
+    event = order_event("order:created", uuid.uuid4(), 0)
+
+    event_send(event, consumer="tickets")
+    event_send(event, consumer="tickets")
+
+    eventually(lambda: '"event duplicate ignored"' in worker.log_text(), message="duplicate seen")
+    assert applications(consumers["tickets"], event.data["id"]) == [(0, "order:created")]
+
+
+def test_versions_arriving_3_1_2_are_applied_1_2_3(celery_processes, consumers):
+    celery_processes("tickets")
+    order_id = uuid.uuid4()
+    event_send(order_event("order:created", order_id, 0), consumer="tickets")
+    eventually(lambda: applications(consumers["tickets"], order_id), message="version 0")
+
+    for version in (3, 1, 2):
+        event_send(order_event("order:cancelled", order_id, version), consumer="tickets")
+
+    eventually(
+        lambda: len(applications(consumers["tickets"], order_id)) == 4,
+        timeout=30,
+        message="versions 1 to 3",
+    )
+    assert [v for v, _ in applications(consumers["tickets"], order_id)] == [0, 1, 2, 3]
+
+
+def test_a_poison_event_is_dead_lettered_while_others_flow(celery_processes, consumers):
+    celery_processes("tickets")
+    poison = order_event("order:created", uuid.uuid4(), 0, user_id=POISON_USER_ID)
+    healthy = [order_event("order:created", uuid.uuid4(), 0) for _ in range(3)]
+
+    event_send(poison, consumer="tickets")
+    for event in healthy:
+        event_send(event, consumer="tickets")
+
+    for event in healthy:
+        eventually(lambda event=event: applications(consumers["tickets"], event.data["id"]))
+    dead = eventually(
+        lambda: consumers["tickets"].rows(
+            "SELECT event_id, attempts, error FROM events_deadletter"
+        ),
+        timeout=30,
+        message="dead letter",
+    )
+    assert [(str(event_id), attempts) for event_id, attempts, _ in dead] == [(str(poison.id), 4)]
+    assert "this event always fails" in dead[0][2]
+
+
+def test_a_malformed_event_is_dead_lettered_at_once(celery_processes, consumers):
+    celery_processes("tickets")
+    envelope = order_event("order:created", uuid.uuid4(), 0).as_envelope()
+    del envelope["data"]["ticket"]
+
+    envelope_send(envelope, consumer="tickets")
+
+    dead = eventually(
+        lambda: consumers["tickets"].rows("SELECT attempts, error FROM events_deadletter"),
+        message="dead letter",
+    )
+    assert dead[0][0] == 1
+    assert "ticket" in dead[0][1]
+
+
+def test_replay_rebuilds_an_emptied_copy(celery_processes, consumers):
+    celery_processes("tickets")
+    order_ids = [order_create() for _ in range(3)]
+    for order_id in order_ids:
+        eventually(lambda order_id=order_id: applications(consumers["tickets"], order_id))
+    consumers["tickets"].empty("copies_copy", "copies_application")
+
+    call_command("events_replay", to="tickets")
+
+    eventually(
+        lambda: len(consumers["tickets"].rows("SELECT 1 FROM copies_copy")) == 3,
+        message="copies rebuilt",
+    )
+    for order_id in order_ids:
+        assert applications(consumers["tickets"], order_id) == [(0, "order:created")]
+
+
+def _this_database_url() -> str:
+    settings_dict = connection.settings_dict
+    return (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
+        f"/{settings_dict['NAME']}"
+    )
+
+
+def test_nothing_is_sent_for_a_rolled_back_change(bus):
+    def change_that_fails_after_announcing_itself():
+        with transaction.atomic():
+            order_create()
+            raise RuntimeError("the change fails")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails_after_announcing_itself()
+
+    assert not OutboxEvent.objects.exists()
+    assert bus.queue_length("tickets.events") == 0

@@ -1,0 +1,115 @@
+"""The events services exchange (contract §7): who produces each, who consumes it, its shape.
+
+Payloads are checked against these shapes when an event is recorded and again when it is
+received, so a producer cannot send, and a consumer never acts on, something that does not fit.
+"""
+
+from dataclasses import dataclass
+
+from rest_framework import serializers
+
+MONEY = r"^\d{1,7}\.\d{2}$"  # prices travel as decimal strings with two places: "20.00"
+
+
+# Field names are the wire's camelCase, as in contract §7.
+
+
+class TicketCreatedData(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField(min_value=0)
+    title = serializers.CharField()
+    price = serializers.RegexField(MONEY)
+    userId = serializers.UUIDField()
+
+
+class TicketUpdatedData(TicketCreatedData):
+    orderId = serializers.UUIDField(allow_null=True)
+
+
+class TicketPriceRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    price = serializers.RegexField(MONEY)
+
+
+class TicketRef(serializers.Serializer):
+    id = serializers.UUIDField()
+
+
+class OrderCreatedData(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField(min_value=0)
+    status = serializers.CharField()
+    userId = serializers.UUIDField()
+    expiresAt = serializers.CharField()
+    ticket = TicketPriceRef()
+
+
+class OrderChangedData(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField(min_value=0)
+    ticket = TicketRef()
+
+
+class PaymentCreatedData(serializers.Serializer):
+    id = serializers.UUIDField()
+    orderId = serializers.UUIDField()
+    stripeId = serializers.CharField()
+    amount = serializers.IntegerField(min_value=0)
+    currency = serializers.CharField()
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    producer: str
+    consumers: tuple[str, ...]
+    data_shape: type[serializers.Serializer]
+
+
+SUBJECTS: dict[str, Subject] = {
+    subject.name: subject
+    for subject in (
+        Subject("ticket:created", "tickets", ("orders",), TicketCreatedData),
+        Subject("ticket:updated", "tickets", ("orders",), TicketUpdatedData),
+        Subject("order:created", "orders", ("tickets", "payments"), OrderCreatedData),
+        Subject("order:cancelled", "orders", ("tickets", "payments"), OrderChangedData),
+        Subject("order:completed", "orders", ("tickets", "payments"), OrderChangedData),
+        Subject("payment:created", "payments", ("orders",), PaymentCreatedData),
+    )
+}
+
+
+class UnknownSubject(ValueError):
+    pass
+
+
+class PayloadInvalid(ValueError):
+    """The data of an event does not fit its subject's shape."""
+
+    def __init__(self, subject: str, errors: dict) -> None:
+        super().__init__(f"{subject} payload does not fit: {errors}")
+        self.subject = subject
+        self.errors = errors
+
+
+def subject_get(name: str) -> Subject:
+    try:
+        return SUBJECTS[name]
+    except KeyError:
+        raise UnknownSubject(f"no such event subject: {name!r}") from None
+
+
+def subjects_consumed_by(service: str) -> list[Subject]:
+    return [subject for subject in SUBJECTS.values() if service in subject.consumers]
+
+
+def payload_check(subject: Subject, data, *, strict: bool) -> None:
+    """Raises `PayloadInvalid` unless `data` fits. `strict` also refuses keys the shape does not
+    name: producers must send exactly the contract; consumers tolerate additions."""
+    shape = subject.data_shape(data=data)
+    if not shape.is_valid():
+        raise PayloadInvalid(subject.name, shape.errors)
+    if strict:
+        unknown = sorted(set(data) - set(shape.fields))
+        if unknown:
+            raise PayloadInvalid(subject.name, {key: ["not in the contract"] for key in unknown})
