@@ -1,5 +1,6 @@
 import uuid
 
+import psycopg2
 import pytest
 
 from ticketing_devtools import infra
@@ -50,4 +51,15 @@ def test_database_creation_is_idempotent():
         assert infra.database_exists(name, {})
     finally:
         infra.drop_database(name, {})
+    assert not infra.database_exists(name, {})
+
+
+def test_a_forced_drop_disconnects_whoever_still_uses_the_database():
+    name = f"ticketing_devtools_test_{uuid.uuid4().hex[:12]}"
+    infra.ensure_database(name, {})
+    leftover = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=name, connect_timeout=5)
+    try:
+        infra.drop_database(name, {}, force=True)
+    finally:
+        leftover.close()
     assert not infra.database_exists(name, {})

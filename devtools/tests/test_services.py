@@ -1,4 +1,7 @@
-from ticketing_devtools.services import SERVICES, existing_services
+import pytest
+
+from ticketing_devtools.errors import SetupError
+from ticketing_devtools.services import SERVICES, existing_services, relocated
 
 
 def make_service(repo, directory, *files):
@@ -46,3 +49,43 @@ def test_a_worker_needs_a_celery_app_and_something_to_run(tmp_path):
     workers = {s.name: s.has_worker for s in existing_services(tmp_path)}
 
     assert workers == {"auth": False, "tickets": True, "orders": True, "payments": False}
+
+
+def test_relocated_moves_the_whole_port_block_in_registry_order():
+    moved = relocated(SERVICES, port_base=21001, database_suffix="_e2e_ab12")
+
+    assert [(s.name, s.port) for s in moved] == [
+        ("auth", 21001),
+        ("tickets", 21002),
+        ("orders", 21003),
+        ("payments", 21004),
+        ("frontend", 21005),
+    ]
+    assert moved[0].database == "ticketing_auth_e2e_ab12"
+    assert moved[-1].database == "ticketing_frontend_e2e_ab12"
+    assert moved[0].prefixes == SERVICES[0].prefixes
+
+
+def test_relocated_keeps_a_services_slot_when_earlier_ones_are_missing():
+    [orders] = relocated([s for s in SERVICES if s.name == "orders"], port_base=21001)
+
+    assert orders.port == 21003
+
+
+def test_relocated_by_default_changes_nothing():
+    assert relocated(SERVICES) == list(SERVICES)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"database_suffix": "-x"}, "lowercase letters, digits and _ only"),
+        ({"database_suffix": "_X"}, "lowercase letters, digits and _ only"),
+        ({"database_suffix": "_" + "x" * 60}, "longer than 63"),
+        ({"port_base": 65533}, "not all valid ports"),
+        ({"port_base": 0}, "not all valid ports"),
+    ],
+)
+def test_relocated_refuses_names_and_ports_that_cannot_work(options, message):
+    with pytest.raises(SetupError, match=message):
+        relocated(SERVICES, **options)

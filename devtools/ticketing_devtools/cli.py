@@ -14,7 +14,7 @@ from ticketing_devtools import gateway, infra, keys, suites
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState, find_repo_root
 from ticketing_devtools.runner import ProcessSpec, Runner
-from ticketing_devtools.services import Service, existing_services
+from ticketing_devtools.services import DEFAULT_PORT_BASE, Service, existing_services, relocated
 
 READY_TIMEOUT = 120
 
@@ -23,7 +23,20 @@ def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
+def database_override(service: Service, env: Mapping[str, str]) -> str | None:
+    """The user's own database for one service (`AUTH_DATABASE_URL`), used as given."""
+    return env.get(f"{service.name.upper()}_DATABASE_URL") or None
+
+
 def database_url(service: Service, env: Mapping[str, str]) -> str:
+    """Where the service's database is: the user's override, else ours on the local server.
+
+    A plain `DATABASE_URL` in the user's environment is ignored: it would give every service
+    the same database.
+    """
+    override = database_override(service, env)
+    if override:
+        return override
     endpoint = infra.postgres_endpoint(env)
     host = endpoint.host
     if endpoint.is_unix_socket:
@@ -36,12 +49,12 @@ def database_url(service: Service, env: Mapping[str, str]) -> str:
 def django_env(
     service: Service, state: LocalState, secret_key: str, base: Mapping[str, str] = os.environ
 ) -> dict[str, str]:
-    """What a service's Django and Celery processes see: our defaults, then the user's own."""
+    """What a service's Django and Celery processes see: our defaults, then the user's own,
+    except for the database, which is always the one the runner created and migrated."""
     ours = {
         "TICKETING_ENV": "development",
         "DJANGO_SECRET_KEY": secret_key,
         "JWT_PUBLIC_KEY_FILE": str(state.keys_dir / keys.PUBLIC_KEY_NAME),
-        "DATABASE_URL": database_url(service, base),
         "PYTHONUNBUFFERED": "1",
         # The gateway adds one X-Forwarded-For hop in front of every service.
         "TRUSTED_PROXY_COUNT": "1",
@@ -49,7 +62,7 @@ def django_env(
     if service.name == "auth":
         # Only the auth service may mint tokens, so only it gets the private key.
         ours["JWT_PRIVATE_KEY_FILE"] = str(state.keys_dir / keys.PRIVATE_KEY_NAME)
-    return {**ours, **base}
+    return {**ours, **base, "DATABASE_URL": database_url(service, base)}
 
 
 def manage(service_dir: Path, env: Mapping[str, str], *args: str) -> None:
@@ -115,13 +128,24 @@ def announce_when_ready(runner: Runner, ports: dict[str, int], lines: list[str])
 def check_ports_free(ports: dict[str, int]) -> None:
     busy = [f"{name} (port {port})" for name, port in ports.items() if infra.port_in_use(port)]
     if busy:
-        raise SetupError(f"already in use: {', '.join(busy)}; is another `scripts/dev` running?")
+        raise SetupError(
+            f"already in use: {', '.join(busy)}; is another `scripts/dev` running? "
+            "(--port and --service-port-base move this one)"
+        )
 
 
 def run_dev(args: argparse.Namespace) -> int:
     repo = find_repo_root()
-    state = LocalState(repo)
-    services = existing_services(repo)
+    state = (
+        LocalState(args.state_dir.expanduser().resolve())
+        if args.state_dir
+        else LocalState.of_repo(repo)
+    )
+    services = relocated(
+        existing_services(repo),
+        port_base=args.service_port_base,
+        database_suffix=args.database_suffix,
+    )
     names = ", ".join(s.name for s in services) or "none yet"
     print(f"Ticketing in {repo}; services: {names}", flush=True)
     nginx = gateway.find_nginx()  # fail before any slow step when it is missing
@@ -131,7 +155,13 @@ def run_dev(args: argparse.Namespace) -> int:
     infra.ensure_redis()
 
     step("Creating databases")
+    if os.environ.get("DATABASE_URL"):
+        print("    ignoring DATABASE_URL (set AUTH_DATABASE_URL etc. per service)", flush=True)
     for service in services:
+        if database_override(service, os.environ):
+            name = f"{service.name.upper()}_DATABASE_URL"
+            print(f"    {service.name}: using {name} as given (not created)", flush=True)
+            continue
         created = infra.ensure_database(service.database)
         print(f"    {service.database}: {'created' if created else 'exists'}", flush=True)
 
@@ -182,19 +212,50 @@ def run_dev(args: argparse.Namespace) -> int:
     return runner.run()
 
 
-def dev(argv: Sequence[str] | None = None) -> int:
+def dev_arguments(
+    argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
+) -> argparse.Namespace:
+    """`ticketing-dev`'s options; the TICKETING_* variables give defaults the options override."""
     parser = argparse.ArgumentParser(
         prog="ticketing-dev",
         description="Set up and run every Ticketing service behind one local gateway.",
     )
     parser.add_argument("--port", type=int, default=8000, help="gateway port (default 8000)")
     parser.add_argument(
+        "--service-port-base",
+        type=int,
+        # argparse converts a string default with `type` too, so a bad value is reported alike.
+        default=env.get("TICKETING_SERVICE_PORT_BASE", DEFAULT_PORT_BASE),
+        metavar="N",
+        help="services listen on N, N+1, ... in registry order "
+        f"(env TICKETING_SERVICE_PORT_BASE; default {DEFAULT_PORT_BASE})",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=env.get("TICKETING_STATE_DIR") or None,
+        metavar="PATH",
+        help="where keys, the secret key and gateway, static and celery files go "
+        "(env TICKETING_STATE_DIR; default <repo>/.local)",
+    )
+    parser.add_argument(
+        "--database-suffix",
+        default=env.get("TICKETING_DATABASE_SUFFIX", ""),
+        metavar="SUFFIX",
+        help="databases are ticketing_<service><SUFFIX> (env TICKETING_DATABASE_SUFFIX; "
+        "default none); <SERVICE>_DATABASE_URL, e.g. AUTH_DATABASE_URL, overrides one service",
+    )
+    parser.add_argument(
         "--gunicorn", action="store_true", help="serve with gunicorn as production does"
     )
     parser.add_argument(
         "--setup-only", action="store_true", help="do every setup step, then exit without serving"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def dev(argv: Sequence[str] | None = None) -> int:
+    args = dev_arguments(argv)
     try:
         return run_dev(args)
     except SetupError as error:

@@ -194,10 +194,12 @@ def ensure_database(name: str, env: Mapping[str, str] = os.environ) -> bool:
         connection.close()
 
 
-def drop_database(name: str, env: Mapping[str, str] = os.environ) -> None:
+def drop_database(name: str, env: Mapping[str, str] = os.environ, *, force: bool = False) -> None:
+    """Drop the database if it exists; `force` first disconnects whoever still uses it."""
+    statement = "DROP DATABASE IF EXISTS {} WITH (FORCE)" if force else "DROP DATABASE IF EXISTS {}"
     connection = _connect_admin(env)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
     finally:
         connection.close()

@@ -25,13 +25,14 @@ def find_repo_root(start: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class LocalState:
-    """Files that belong to this checkout only; `.local/` is git-ignored."""
+    """Files that belong to one local run only: by default the checkout's git-ignored `.local/`,
+    or another directory (`--state-dir`) so that a second runner leaves the first one's alone."""
 
-    root: Path
+    directory: Path
 
-    @property
-    def directory(self) -> Path:
-        return self.root / ".local"
+    @classmethod
+    def of_repo(cls, repo: Path) -> "LocalState":
+        return cls(repo / ".local")
 
     @property
     def keys_dir(self) -> Path:

@@ -1,10 +1,19 @@
 """The registry of Ticketing services: where each lives, its port, and what the gateway sends it."""
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ticketing_devtools.errors import SetupError
+
 # The gateway's catch-all: whatever no other service claims goes to the frontend.
 CATCH_ALL = "/"
+# The registry's ports start here; `relocated` moves the whole block.
+DEFAULT_PORT_BASE = 8001
+# PostgreSQL silently truncates longer names, which would create a database nobody uses.
+MAX_DATABASE_NAME = 63
+DATABASE_SUFFIX = re.compile(r"[a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -66,3 +75,29 @@ def existing_services(repo: Path) -> list[Service]:
         if (service_dir / "manage.py").is_file():
             found.append(replace(service, has_worker=declares_worker(service_dir)))
     return found
+
+
+def relocated(
+    services: Sequence[Service], *, port_base: int = DEFAULT_PORT_BASE, database_suffix: str = ""
+) -> list[Service]:
+    """The services on ports from `port_base` on, in registry order, with databases named
+    `ticketing_<service><database_suffix>`: a second local run beside the usual one."""
+    if not DATABASE_SUFFIX.fullmatch(database_suffix):
+        raise SetupError(
+            f"database suffix {database_suffix!r}: use lowercase letters, digits and _ only"
+        )
+    last_port = port_base + max(s.port for s in SERVICES) - DEFAULT_PORT_BASE
+    if port_base < 1 or last_port > 65535:
+        raise SetupError(f"service ports {port_base}-{last_port} are not all valid ports")
+    moved = [
+        replace(
+            service,
+            port=port_base + service.port - DEFAULT_PORT_BASE,
+            database=service.database + database_suffix,
+        )
+        for service in services
+    ]
+    too_long = [s.database for s in moved if len(s.database) > MAX_DATABASE_NAME]
+    if too_long:
+        raise SetupError(f"database names longer than {MAX_DATABASE_NAME}: {', '.join(too_long)}")
+    return moved

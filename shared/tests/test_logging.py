@@ -1,7 +1,7 @@
 import json
 import logging
 
-from ticketing_shared.logging import LogContextFilter, request_id_var
+from ticketing_shared.logging import LogContextFilter, event_var, request_id_var
 
 
 def test_every_response_names_its_request(api_client):
@@ -46,3 +46,17 @@ def test_log_lines_are_json_with_service_and_request_id():
     assert line["level"] == "WARNING"
     assert line["service"] == "sample"
     assert line["request_id"] == "req-42"
+
+
+def test_log_lines_name_the_event_being_handled():
+    handler = logging.getLogger().handlers[0]
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "event applied", (), None)
+    token = event_var.set(("3f1c", "order:created"))
+    try:
+        LogContextFilter(service="tickets").filter(record)
+    finally:
+        event_var.reset(token)
+
+    line = json.loads(handler.format(record))
+
+    assert (line["event_id"], line["subject"]) == ("3f1c", "order:created")

@@ -25,10 +25,12 @@ class Event:
                 subject, {"producer": [f"{subject} is produced by {spec.producer}"]}
             )
         payload_check(spec, data, strict=True)
+        now = datetime.now(UTC)
         return cls(
             id=uuid.uuid4(),
             subject=subject,
-            occurred_at=datetime.now(UTC),
+            # The envelope carries milliseconds; keep no more, so what is sent is what is kept.
+            occurred_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
             producer=producer,
             data=data,
         )

@@ -1,0 +1,98 @@
+import uuid
+
+import pytest
+
+from ticketing_shared.events.catalog import (
+    SUBJECTS,
+    PayloadInvalid,
+    payload_check,
+    subject_get,
+    subjects_consumed_by,
+)
+from ticketing_shared.events.envelope import Event
+
+TICKET = {
+    "id": str(uuid.uuid4()),
+    "version": 0,
+    "title": "concert",
+    "price": "20.00",
+    "userId": str(uuid.uuid4()),
+}
+
+
+def test_the_catalog_is_the_contracts():
+    assert {name: (s.producer, s.consumers) for name, s in SUBJECTS.items()} == {
+        "ticket:created": ("tickets", ("orders",)),
+        "ticket:updated": ("tickets", ("orders",)),
+        "order:created": ("orders", ("tickets", "payments")),
+        "order:cancelled": ("orders", ("tickets", "payments")),
+        "order:completed": ("orders", ("tickets", "payments")),
+        "payment:created": ("payments", ("orders",)),
+    }
+    assert [s.name for s in subjects_consumed_by("orders")] == [
+        "ticket:created",
+        "ticket:updated",
+        "payment:created",
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"price": 20},
+        {"price": "20"},
+        {"price": "20.001"},
+        {"version": -1},
+        {"id": "not-a-uuid"},
+        {"title": ""},
+    ],
+)
+def test_a_payload_that_does_not_fit_is_refused(change):
+    with pytest.raises(PayloadInvalid) as refused:
+        payload_check(subject_get("ticket:created"), {**TICKET, **change}, strict=True)
+
+    assert set(refused.value.errors) == set(change)
+
+
+def test_producers_send_exactly_the_contract_and_consumers_tolerate_additions():
+    extended = {**TICKET, "colour": "blue"}
+
+    with pytest.raises(PayloadInvalid, match="colour"):
+        payload_check(subject_get("ticket:created"), extended, strict=True)
+    payload_check(subject_get("ticket:created"), extended, strict=False)
+
+
+def test_only_the_producer_of_a_subject_may_publish_it():
+    with pytest.raises(PayloadInvalid, match="produced by tickets"):
+        Event.new(subject="ticket:created", data=TICKET, producer="orders")
+
+
+def test_an_envelope_round_trips():
+    event = Event.new(subject="ticket:created", data=TICKET, producer="tickets")
+
+    envelope = event.as_envelope()
+
+    assert set(envelope) == {"id", "subject", "occurredAt", "producer", "data"}
+    assert envelope["occurredAt"].endswith("Z")
+    assert Event.from_envelope(envelope) == event
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        None,
+        [],
+        {"subject": "ticket:created"},
+        {"id": "x", "subject": "ticket:created", "occurredAt": "now", "producer": "t", "data": {}},
+        {
+            "id": str(uuid.uuid4()),
+            "subject": "nope",
+            "occurredAt": "2026-01-01T00:00:00Z",
+            "producer": "t",
+            "data": {},
+        },
+    ],
+)
+def test_a_malformed_envelope_is_refused_on_receipt(envelope):
+    with pytest.raises(PayloadInvalid):
+        Event.from_envelope(envelope)
