@@ -4,7 +4,8 @@ Both overlays are rendered with `kubectl kustomize` (the dev one in a temporary 
 with throwaway secrets from k8s/make-dev-secrets, so that nothing is written into the
 repository), every rendered resource is validated against the Kubernetes schemas, the YAML
 is linted, and the properties the deployment relies on are asserted: routing, probes, the
-private key staying with the auth service, settings, security contexts, secrets.
+private key staying with the auth service, settings, data on persistent volumes (the databases'
+and the broker's queued events), security contexts, secrets.
 
 Run from the repository root: `uv run pytest tests -p no:django`. Needs kubectl (with its
 built-in kustomize) and openssl on PATH.
@@ -19,6 +20,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -65,6 +67,11 @@ REQUIRED_ENV = (
 )
 K8S_VERSIONS = ("1.32", latest_version())
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
+# Workloads that serve until stopped, and so need probes (unlike a Job's pods).
+LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+# Redis fsync policies that bound the loss of acknowledged writes (to about a second for
+# everysec); "no" leaves it to the kernel, typically 30 seconds.
+BOUNDED_FSYNC_POLICIES = {"always", "everysec"}
 PRIVATE_KEY_PATTERN = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 GENERATED_SECRET_FILES = (
     "jwt-private.pem",
@@ -216,6 +223,39 @@ def container_port(pod_spec: dict, port) -> int | None:
             if declared.get("name") == port:
                 return declared["containerPort"]
     return None
+
+
+def volatile_path_problem(workload: dict, container: dict, path: str) -> str | None:
+    """Why `path` in the container would not survive its pod, or None if it sits on a
+    PersistentVolumeClaim (a StatefulSet's claim template or a pod volume naming a claim)."""
+    pod_spec = pod_template(workload)["spec"]
+    where = f"{workload['kind']} {name_of(workload)}/{container['name']}: {path}"
+    mounts = [
+        mount
+        for mount in container.get("volumeMounts", [])
+        if path == mount["mountPath"] or path.startswith(mount["mountPath"].rstrip("/") + "/")
+    ]
+    if not mounts:
+        return f"{where} is on the container's own filesystem"
+    mount = max(mounts, key=lambda m: len(m["mountPath"]))
+    volumes = {volume["name"]: volume for volume in pod_spec.get("volumes", [])}
+    claims = (
+        {t["metadata"]["name"] for t in workload["spec"].get("volumeClaimTemplates", [])}
+        if workload["kind"] == "StatefulSet"
+        else set()
+    )
+    if mount["name"] in volumes:
+        volume = volumes[mount["name"]]
+        if "persistentVolumeClaim" in volume:
+            return None
+        kinds = sorted(set(volume) - {"name"})
+        return f"{where} is on the {'/'.join(kinds)} volume {mount['name']!r}, lost with the pod"
+    if mount["name"] in claims:
+        retention = workload["spec"].get("persistentVolumeClaimRetentionPolicy", {})
+        if "Delete" in retention.values():
+            return f"{where}: the claim {mount['name']!r} is deleted with the StatefulSet"
+        return None
+    return f"{where}: no volume or claim template {mount['name']!r}"
 
 
 def secret_placeholder(name: str, key: str) -> str:
@@ -436,14 +476,16 @@ def test_every_routed_service_reaches_its_web_container(overlay):
 # ---- probes ------------------------------------------------------------------------------------
 
 
-def test_every_deployment_has_liveness_and_readiness_probes(overlay):
+def test_every_long_running_workload_has_liveness_and_readiness_probes(overlay):
     _, docs = overlay
-    deployments = of_kind(docs, "Deployment")
-    assert deployments
-    for deployment in deployments:
-        for container in pod_template(deployment)["spec"]["containers"]:
-            assert "livenessProbe" in container, f"{name_of(deployment)}/{container['name']}"
-            assert "readinessProbe" in container, f"{name_of(deployment)}/{container['name']}"
+    long_running = [doc for doc in workloads(docs) if doc["kind"] in LONG_RUNNING_KINDS]
+    # The services' web deployments, their databases and the broker.
+    assert {"Deployment", "StatefulSet"} <= {doc["kind"] for doc in long_running}
+    for workload in long_running:
+        for container in pod_template(workload)["spec"]["containers"]:
+            where = f"{workload['kind']} {name_of(workload)}/{container['name']}"
+            assert "livenessProbe" in container, where
+            assert "readinessProbe" in container, where
 
 
 def test_service_probes_use_healthz_and_readyz_with_an_allowed_host(overlay):
@@ -570,7 +612,9 @@ def test_every_service_uses_its_own_database(overlay):
         assert re.fullmatch(
             rf"<secret {service}-postgres(-[a-z0-9]{{10}})?/password>", match["password"]
         )
-        assert database["spec"]["volumeClaimTemplates"], "the database needs a persistent volume"
+        postgres = pod_template(database)["spec"]["containers"][0]
+        assert db_env["PGDATA"].startswith("/")
+        assert volatile_path_problem(database, postgres, db_env["PGDATA"]) is None
         db_service = find(docs, "Service", f"{service}-postgres")
         assert [p["port"] for p in db_service["spec"]["ports"]] == [5432]
         assert db_service["spec"]["selector"].items() <= (
@@ -589,6 +633,139 @@ def test_migrations_run_first_with_the_same_settings(overlay):
         assert migrate[0]["image"] == web["image"]
         assert resolve_env(migrate[0], docs) == resolve_env(web, docs)
         assert migrate[0]["volumeMounts"] == web["volumeMounts"]
+
+
+# ---- the broker --------------------------------------------------------------------------------
+
+
+def broker(docs: list[dict]) -> tuple[dict, dict]:
+    """(workload, container) behind the host and port of every service's CELERY_BROKER_URL."""
+    urls = {
+        resolve_env(web_container(deployment), docs)["CELERY_BROKER_URL"]
+        for deployment in app_deployments(docs)
+    }
+    assert len(urls) == 1, f"the services use different brokers: {urls}"
+    url = urlsplit(urls.pop())
+    assert url.scheme == "redis", url
+    service = find(docs, "Service", url.hostname)
+    ports = [p for p in service["spec"]["ports"] if p["port"] == (url.port or 6379)]
+    assert len(ports) == 1, f"Service {url.hostname} does not expose port {url.port}"
+    selector = service["spec"]["selector"]
+    selected = [
+        doc
+        for doc in workloads(docs)
+        if selector.items() <= pod_template(doc)["metadata"]["labels"].items()
+    ]
+    assert len(selected) == 1, f"Service {url.hostname} selects {len(selected)} workloads"
+    pod_spec = pod_template(selected[0])["spec"]
+    target = container_port(pod_spec, ports[0].get("targetPort", ports[0]["port"]))
+    serving = [
+        c
+        for c in pod_spec["containers"]
+        if target in {p["containerPort"] for p in c.get("ports", [])}
+    ]
+    assert len(serving) == 1, f"no container of {name_of(selected[0])} listens on {target}"
+    return selected[0], serving[0]
+
+
+def redis_options(container: dict) -> dict[str, list[str]]:
+    """The `--name value...` options redis-server is started with (the redis image's
+    entrypoint runs redis-server for arguments that start with `--`)."""
+    argv = [*container.get("command", []), *container.get("args", [])]
+    if "redis-server" in argv:
+        argv = argv[argv.index("redis-server") + 1 :]
+    assert not argv or argv[0].startswith("--"), (
+        f"{container['name']}: redis-server reads a configuration file ({argv[0]}); "
+        "these checks only understand command-line options"
+    )
+    options: dict[str, list[str]] = {}
+    for token in argv:
+        if token.startswith("--"):
+            name = token[2:].lower()
+            options[name] = []
+        else:
+            options[name].append(token)
+    return options
+
+
+def broker_durability_problems(workload: dict, container: dict) -> list[str]:
+    """Why messages queued in the broker could be lost with its pod (empty if they cannot,
+    beyond the second or so that appendfsync everysec allows on a crash)."""
+    problems = []
+    options = redis_options(container)
+    if options.get("appendonly") != ["yes"]:
+        problems.append(f"append-only is off ({options.get('appendonly')}): pass --appendonly yes")
+    fsync = options.get("appendfsync", ["everysec"])
+    if fsync[0] not in BOUNDED_FSYNC_POLICIES:
+        problems.append(f"--appendfsync {fsync[0]}: use one of {sorted(BOUNDED_FSYNC_POLICIES)}")
+    if "dir" not in options:
+        problems.append("no --dir: the data directory is wherever the image starts Redis")
+    else:
+        problem = volatile_path_problem(workload, container, options["dir"][0])
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def test_the_broker_keeps_its_queues_on_a_persistent_volume(overlay):
+    """The outbox marks an event sent once Redis has taken it: a message lost with the Redis
+    pod is an event lost for good."""
+    _, docs = overlay
+    workload, container = broker(docs)
+    assert broker_durability_problems(workload, container) == []
+    assert workload["kind"] == "StatefulSet", f"{workload['kind']} {name_of(workload)}"
+    assert workload["spec"]["replicas"] == 1, "a second replica is a second, unrelated broker"
+    assert workload["spec"]["serviceName"] == "redis"
+    options = redis_options(container)
+    assert options["appendonly"] == ["yes"]
+    assert options["appendfsync"] == ["everysec"]
+    claims = {t["metadata"]["name"]: t for t in workload["spec"]["volumeClaimTemplates"]}
+    assert claims["data"]["spec"]["resources"]["requests"]["storage"]
+
+
+def test_the_broker_check_catches_a_volatile_queue(rendered):
+    """What Redis ran with before (append-only file on an emptyDir) is flagged, and so is
+    each other way of losing the queue."""
+    workload, container = broker(rendered["dev"])
+    assert broker_durability_problems(workload, container) == []
+
+    def flagged(change) -> list[str]:
+        changed = copy.deepcopy(workload)
+        changed_container = next(
+            c for c in pod_template(changed)["spec"]["containers"] if c["name"] == container["name"]
+        )
+        change(changed, changed_container)
+        return broker_durability_problems(changed, changed_container)
+
+    def on_empty_dir(statefulset: dict, _container: dict) -> None:
+        statefulset["kind"] = "Deployment"
+        del statefulset["spec"]["volumeClaimTemplates"]
+        pod_template(statefulset)["spec"]["volumes"].append({"name": "data", "emptyDir": {}})
+
+    def set_option(name: str, value: str | None):
+        def change(_workload: dict, redis: dict) -> None:
+            argv = redis["args"]
+            index = argv.index(f"--{name}")
+            if value is None:
+                del argv[index : index + 2]
+            else:
+                argv[index + 1] = value
+
+        return change
+
+    def delete_claims(statefulset: dict, _container: dict) -> None:
+        statefulset["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Delete"}
+
+    def unmount(_workload: dict, redis: dict) -> None:
+        redis["volumeMounts"] = [m for m in redis["volumeMounts"] if m["name"] != "data"]
+
+    assert any("emptyDir" in problem for problem in flagged(on_empty_dir))
+    assert any("append-only" in problem for problem in flagged(set_option("appendonly", "no")))
+    assert any("append-only" in problem for problem in flagged(set_option("appendonly", None)))
+    assert any("appendfsync" in problem for problem in flagged(set_option("appendfsync", "no")))
+    assert any("--dir" in problem for problem in flagged(set_option("dir", None)))
+    assert any("deleted" in problem for problem in flagged(delete_claims))
+    assert any("own filesystem" in problem for problem in flagged(unmount))
 
 
 # ---- security ----------------------------------------------------------------------------------
@@ -692,6 +869,31 @@ def test_production_runs_two_replicas_with_resources(rendered):
             resources = container.get("resources", {})
             assert {"cpu", "memory"} <= resources.get("requests", {}).keys(), where
             assert "memory" in resources.get("limits", {}), where
+
+
+def storage_bytes(quantity: str) -> int:
+    match = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti)?", quantity)
+    assert match, f"unexpected storage quantity {quantity}"
+    return int(match[1]) * 1024 ** ("", "Ki", "Mi", "Gi", "Ti").index(match[2] or "")
+
+
+def test_production_enlarges_every_volume(rendered):
+    """Sized before the first deploy: a StatefulSet's claim templates cannot change later."""
+
+    def sizes(docs: list[dict]) -> dict[tuple[str, str], int]:
+        return {
+            (name_of(statefulset), template["metadata"]["name"]): storage_bytes(
+                template["spec"]["resources"]["requests"]["storage"]
+            )
+            for statefulset in of_kind(docs, "StatefulSet")
+            for template in statefulset["spec"].get("volumeClaimTemplates", [])
+        }
+
+    dev, production = sizes(rendered["dev"]), sizes(rendered["production"])
+    assert ("redis", "data") in production
+    assert dev.keys() == production.keys()
+    for claim, size in production.items():
+        assert size > dev[claim], f"{claim}: {size} bytes in production, {dev[claim]} in dev"
 
 
 def test_dev_runs_one_replica(rendered):

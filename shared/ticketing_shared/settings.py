@@ -93,6 +93,8 @@ def service_settings(
         raise ImproperlyConfigured("JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE is required")
 
     allowed_hosts_default = [] if production else ["localhost", "127.0.0.1", "[::1]"]
+    # Where people sign in; only the auth service keeps accounts.
+    signin_url = env.str("TICKETING_SIGNIN_URL", default="/admin/users/login/")
     redis_url = env.str("REDIS_URL", default="redis://127.0.0.1:6379/1")
 
     return {
@@ -100,8 +102,7 @@ def service_settings(
         "TICKETING_ENV": ticketing_env,
         "TICKETING_API_PREFIX": api_prefix,
         "TICKETING_ADMIN_PREFIX": admin_prefix,
-        # Where people sign in; only the auth service keeps accounts.
-        "TICKETING_SIGNIN_URL": env.str("TICKETING_SIGNIN_URL", default="/admin/users/login/"),
+        "TICKETING_SIGNIN_URL": signin_url,
         "TICKETING_ADMIN_USER_RESOLVER": "ticketing_shared.admin_sso.shadow_users.shadow_user_get",
         "BASE_DIR": base_dir,
         "DEBUG": debug,
@@ -167,7 +168,7 @@ def service_settings(
                 )
             },
         },
-        "LOGIN_URL": env.str("TICKETING_SIGNIN_URL", default="/admin/users/login/"),
+        "LOGIN_URL": signin_url,
         # Security: cookies never reach scripts, and travel over HTTPS only in production.
         "ACCESS_COOKIE_NAME": ACCESS_COOKIE_NAME,
         "REFRESH_COOKIE_NAME": REFRESH_COOKIE_NAME,

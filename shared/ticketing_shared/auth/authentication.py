@@ -1,9 +1,9 @@
+from django.conf import settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from ticketing_shared.auth.token_user import TokenUser
-from ticketing_shared.settings import ACCESS_COOKIE_NAME
 
 
 class JWTAuthentication(JWTStatelessUserAuthentication):
@@ -25,7 +25,7 @@ class JWTAuthentication(JWTStatelessUserAuthentication):
         return authenticated
 
     def _authenticate_cookie(self, request):
-        raw_token = request.COOKIES.get(ACCESS_COOKIE_NAME)
+        raw_token = request.COOKIES.get(settings.ACCESS_COOKIE_NAME)
         if not raw_token:
             return None
         try:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ticketing_shared.events.catalog import subject_get
 from ticketing_shared.events.envelope import Event
 from ticketing_shared.events.models import OutboxEvent
-from ticketing_shared.events.transport import event_send
+from ticketing_shared.events.transport import envelope_send
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +72,11 @@ def outbox_sweep(*, batch_size: int = RELAY_BATCH_SIZE) -> int:
 def _send_in_order(rows: list[OutboxEvent]) -> int:
     sent = 0
     for row in rows:
-        event = Event.from_envelope(row.envelope)
         try:
+            # The envelope as recorded: it was checked then, and re-checking it against a
+            # catalog that has since changed would leave it stuck here, holding up the rest.
             for consumer in subject_get(row.subject).consumers:
-                event_send(event, consumer=consumer)
+                envelope_send(row.envelope, consumer=consumer)
         except Exception as error:
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
