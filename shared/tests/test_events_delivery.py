@@ -231,3 +231,24 @@ def test_nothing_is_sent_for_a_rolled_back_change(bus):
 
     assert not OutboxEvent.objects.exists()
     assert bus.queue_length("tickets.events") == 0
+
+
+def test_a_worker_keeps_its_database_connection_and_replaces_a_broken_one(
+    celery_processes, consumers
+):
+    celery_processes("tickets")
+    first = [order_event("order:created", uuid.uuid4(), 0) for _ in range(3)]
+    for event in first:
+        event_send(event, consumer="tickets")
+    eventually(lambda: len(consumers["tickets"].rows("SELECT 1 FROM copies_application")) == 3)
+    pids = {pid for (pid,) in consumers["tickets"].rows(
+        "SELECT DISTINCT connection_pid FROM copies_application")}  # fmt: skip
+    assert len(pids) == 1
+
+    # The database drops the worker's connection, as a restart or a failover would.
+    consumers["tickets"].rows("SELECT pg_terminate_backend(%s)", pids.pop())
+    later = order_event("order:created", uuid.uuid4(), 0)
+    event_send(later, consumer="tickets")
+
+    eventually(lambda: applications(consumers["tickets"], later.data["id"]), timeout=20)
+    assert not consumers["tickets"].rows("SELECT 1 FROM events_deadletter")

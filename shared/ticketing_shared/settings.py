@@ -258,6 +258,8 @@ def _celery(*, service: str, env: environ.Env) -> dict:
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
         "CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS": True,
+        # Connections are kept between tasks as between requests (events/worker_connections.py).
+        "CELERY_DB_REUSE_MAX": 1_000_000,
         "CELERY_TASK_SERIALIZER": "json",
         "CELERY_ACCEPT_CONTENT": ["json"],
         "CELERY_TASK_IGNORE_RESULT": True,

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 from tests.bus.copies.models import Application, Copy
 from tests.bus.switches import POISON_USER_ID, SLOW_HANDLER_SECONDS, SLOW_USER_ID
@@ -37,7 +38,14 @@ def copy_apply(event) -> None:
         version=event.data["version"],
         subject=event.subject,
         event_id=event.id,
+        connection_pid=_backend_pid(),
     )
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 for subject in subjects_consumed_by(settings.TICKETING_SERVICE):

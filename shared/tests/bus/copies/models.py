@@ -19,6 +19,8 @@ class Application(models.Model):
     version = models.IntegerField()
     subject = models.CharField(max_length=64)
     event_id = models.UUIDField()
+    # The PostgreSQL backend that applied it: shows whether workers keep their connections.
+    connection_pid = models.IntegerField()
 
     def __str__(self) -> str:
         return f"{self.subject} {self.aggregate_id} v{self.version}"
