@@ -27,6 +27,17 @@ def eventually(check, *, timeout: float = 20, interval: float = 0.1, message: st
         time.sleep(interval)
 
 
+def postgres_admin(sql: str) -> None:
+    """Runs one statement (CREATE/DROP DATABASE) outside any transaction."""
+    connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
 class RedisServer:
     """A throwaway redis-server the tests may stop (a broker outage) and start again."""
 
@@ -74,8 +85,8 @@ class ConsumerDatabase:
         self.url = f"postgres://postgres@127.0.0.1:5432/{self.name}"
 
     def create(self) -> None:
-        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self._admin(f'CREATE DATABASE "{self.name}"')
+        postgres_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        postgres_admin(f'CREATE DATABASE "{self.name}"')
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
             cwd=SHARED_DIR,
@@ -84,7 +95,7 @@ class ConsumerDatabase:
         )
 
     def drop(self) -> None:
-        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        postgres_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def empty(self, *tables: str) -> None:
         self.execute(f"TRUNCATE {', '.join(tables)}")
@@ -100,15 +111,6 @@ class ConsumerDatabase:
 
     def _connect(self):
         return psycopg2.connect(host="127.0.0.1", user="postgres", dbname=self.name)
-
-    def _admin(self, sql: str) -> None:
-        connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            connection.close()
 
 
 def worker_environment(service: str, database_url: str, **extra: str) -> dict:
