@@ -2,6 +2,7 @@
 `payments` consume in real Celery worker processes, each with its own database."""
 
 import json
+import logging
 import uuid
 
 import pytest
@@ -42,11 +43,12 @@ def order_event(subject: str, order_id: uuid.UUID, version: int, **data) -> Even
     return Event.new(subject=subject, data=payload, producer="orders")
 
 
-def test_every_consumer_gets_its_own_copy(celery_processes, consumers):
+def test_every_consumer_gets_its_own_copy(celery_processes, consumers, caplog):
     tickets = celery_processes("tickets")
     celery_processes("payments")
 
-    order_id = order_create()
+    with caplog.at_level(logging.INFO, logger="ticketing_shared.events.transport"):
+        order_id = order_create()
 
     for service in ("tickets", "payments"):
         eventually(
@@ -64,6 +66,11 @@ def test_every_consumer_gets_its_own_copy(celery_processes, consumers):
     ]
     assert applied[0]["event_id"] == str(row.event_id)
     assert applied[0]["subject"] == "order:created"
+    sent = [r for r in caplog.records if r.getMessage() == "event sent"]
+    assert {(r.event_id, r.subject, r.consumer) for r in sent} == {
+        (str(row.event_id), "order:created", "tickets"),
+        (str(row.event_id), "order:created", "payments"),
+    }
 
 
 def test_a_consumer_down_at_publish_time_gets_the_event_when_it_starts(

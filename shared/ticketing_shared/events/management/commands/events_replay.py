@@ -5,9 +5,8 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from ticketing_shared.events.catalog import SUBJECTS
-from ticketing_shared.events.envelope import Event
 from ticketing_shared.events.models import OutboxEvent
-from ticketing_shared.events.transport import event_send
+from ticketing_shared.events.transport import envelope_send
 
 PROGRESS_EVERY = 500
 
@@ -42,7 +41,7 @@ class Command(BaseCommand):
         if dry_run or not total:
             return
         for sent, row in enumerate(events.iterator(chunk_size=PROGRESS_EVERY), start=1):
-            event_send(Event.from_envelope(row.envelope), consumer=to, replay=True)
+            envelope_send(row.envelope, consumer=to, replay=True)
             if sent % PROGRESS_EVERY == 0 or sent == total:
                 self.stdout.write(f"  sent {sent}/{total}")
         self.stdout.write(self.style.SUCCESS(f"replayed {total} event(s) to {to}"))
