@@ -208,12 +208,12 @@ class BenchConsumerDatabase(ConsumerDatabase):
 class Consumer:
     """One stand-in consuming service: its database and its one worker process."""
 
-    def __init__(self, service: str, *, concurrency: int, log_dir: Path) -> None:
+    def __init__(self, service: str, *, pool: str, concurrency: int, log_dir: Path) -> None:
         self.service = service
         self.database = BenchConsumerDatabase(service)
         self.worker = CeleryProcess(
             service,
-            worker_argv(service, concurrency),
+            worker_argv(service, pool, concurrency),
             worker_env(service, self.database.url),
             log_dir / f"{service}.log",
         )
@@ -274,10 +274,10 @@ class Consumer:
             raise RuntimeError(f"the {self.service} worker died; log:\n{self.worker.log_tail()}")
 
 
-def worker_argv(service: str, concurrency: int) -> list[str]:
+def worker_argv(service: str, pool: str, concurrency: int) -> list[str]:
     quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    pool = ["--pool", "prefork", "--concurrency", str(concurrency)]
-    return ["worker", *pool, *quiet, "-l", "WARNING", "-n", f"bench-{service}@%h"]
+    pool_options = ["--pool", pool, "--concurrency", str(concurrency)]
+    return ["worker", *pool_options, *quiet, "-l", "WARNING", "-n", f"bench-{service}@%h"]
 
 
 def worker_env(service: str, database_url: str) -> dict:
@@ -461,7 +461,7 @@ def report(results: Results, args: argparse.Namespace) -> str:
     columns = "{:<38} {:>9} {:>9} {:>9}  {:<7} {}"
     lines = [
         f"Event bus benchmark at {args.code}: {os.cpu_count()} CPUs, busy "
-        f"{args.busy_before:.0%} just before the run; one worker process per consumer, prefork "
+        f"{args.busy_before:.0%} just before the run; one worker process per consumer, {args.pool} "
         f"pool of {args.concurrency}, -l WARNING",
         f"steady: {results.steady_count} events at {args.rate:g}/s; "
         f"burst and drain: {results.burst_count} events each",
@@ -512,6 +512,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=100, help="steady events/s (100)")
     parser.add_argument("--seconds", type=float, default=10, help="steady phase length (10)")
     parser.add_argument("--burst", type=int, default=5000, help="events in the burst (5000)")
+    parser.add_argument(
+        "--pool", default="solo", choices=["solo", "prefork", "threads"], help="worker pool (solo)"
+    )
     parser.add_argument("--concurrency", type=int, default=1, help="worker pool size (1)")
     return parser.parse_args()
 
@@ -531,7 +534,9 @@ def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Results:
 
     consumers = []
     for service in CONSUMER_SERVICES:
-        consumer = Consumer(service, concurrency=args.concurrency, log_dir=workdir)
+        consumer = Consumer(
+            service, pool=args.pool, concurrency=args.concurrency, log_dir=workdir
+        )
         cleanup.callback(consumer.drop)
         cleanup.callback(consumer.worker_stop)
         consumer.database_create()

@@ -234,6 +234,7 @@ def _celery(*, service: str, env: environ.Env) -> dict:
     return {
         # One Redis database for the whole bus; each service has its own queues in it.
         "CELERY_BROKER_URL": env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0"),
+        "CELERY_BROKER_TRANSPORT": "ticketing_shared.events.redis_transport:Transport",
         "CELERY_BROKER_TRANSPORT_OPTIONS": {
             # An unacknowledged message (its worker died) is delivered again after this long;
             # it must exceed the longest retry countdown plus the longest handler run.

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from ticketing_shared.events.catalog import PayloadInvalid, subject_get
 from ticketing_shared.events.envelope import Event
-from ticketing_shared.events.models import DeadLetter, InboxEvent
+from ticketing_shared.events.models import DeadLetter
 from ticketing_shared.events.transport import events_queue
 from ticketing_shared.logging import event_var
 
@@ -116,16 +117,30 @@ def retry_backoff(attempt: int) -> float:
 
 @transaction.atomic
 def _apply_once(event: Event, *, handler: Handler, consumer: str, replay: bool) -> str:
-    try:
-        # A concurrent delivery of the same event waits here on the unique index until the
-        # first one commits or rolls back, so the two can never both apply it.
-        with transaction.atomic():
-            InboxEvent.objects.create(event_id=event.id, consumer=consumer, subject=event.subject)
-    except IntegrityError:
-        if not replay:
-            return "duplicate ignored"
+    if not _inbox_record(event, consumer=consumer) and not replay:
+        return "duplicate ignored"
     handler(event)
     return "replayed" if replay else "applied"
+
+
+_INBOX_INSERT = """
+INSERT INTO events_inboxevent (event_id, consumer, subject, processed_at)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (event_id, consumer) DO NOTHING
+RETURNING 1
+"""
+
+
+def _inbox_record(event: Event, *, consumer: str) -> bool:
+    """Records the event as applied by `consumer`; False if it already was.
+
+    One statement, no savepoint. A concurrent delivery of the same event waits here on the
+    unique index until the first one commits (then it finds the row) or rolls back (then it
+    inserts), so the two can never both apply it.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_INBOX_INSERT, [event.id, consumer, event.subject, timezone.now()])
+        return cursor.fetchone() is not None
 
 
 def _dead_letter(envelope, *, consumer: str, error: Exception, attempts: int) -> str:

@@ -26,28 +26,24 @@ def copy_apply(event) -> None:
         time.sleep(SLOW_HANDLER_SECONDS)
 
     aggregate_id = uuid.UUID(event.data["id"])
+    version = event.data["version"]
     copy = Copy.objects.select_for_update().filter(aggregate_id=aggregate_id).first()
-    if not version_is_next(current=copy.version if copy else None, incoming=event.data["version"]):
+    if not version_is_next(current=copy.version if copy else None, incoming=version):
         return
-    Copy.objects.update_or_create(
-        aggregate_id=aggregate_id,
-        defaults={"version": event.data["version"], "subject": event.subject},
-    )
+    if copy is None:
+        Copy.objects.create(aggregate_id=aggregate_id, version=version, subject=event.subject)
+    else:
+        copy.version, copy.subject = version, event.subject
+        copy.save(update_fields=["version", "subject"])
     Application.objects.create(
         aggregate_id=aggregate_id,
-        version=event.data["version"],
+        version=version,
         subject=event.subject,
         event_id=event.id,
-        connection_pid=_backend_pid(),
+        connection_pid=connection.connection.get_backend_pid(),
     )
-
-
-def _backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
 
 
 for subject in subjects_consumed_by(settings.TICKETING_SERVICE):
-    if "version" in subject.data_shape().fields:
+    if "version" in subject.shape.fields:
         event_handler(subject.name)(copy_apply)

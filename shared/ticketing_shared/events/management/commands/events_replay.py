@@ -1,14 +1,15 @@
 """Republishes this service's recorded events to one consumer, to rebuild its copies."""
 
+import itertools
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ticketing_shared.events.catalog import SUBJECTS
 from ticketing_shared.events.models import OutboxEvent
-from ticketing_shared.events.transport import envelope_send
+from ticketing_shared.events.transport import envelopes_send
 
-PROGRESS_EVERY = 500
+BATCH_SIZE = 500  # events per round trip to the broker, and per progress line
 
 
 class Command(BaseCommand):
@@ -40,8 +41,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{total} event(s) of {', '.join(sorted(subjects))} for {to}")
         if dry_run or not total:
             return
-        for sent, row in enumerate(events.iterator(chunk_size=PROGRESS_EVERY), start=1):
-            envelope_send(row.envelope, consumer=to, replay=True)
-            if sent % PROGRESS_EVERY == 0 or sent == total:
-                self.stdout.write(f"  sent {sent}/{total}")
+        sent = 0
+        envelopes = events.values_list("envelope", flat=True).iterator(chunk_size=BATCH_SIZE)
+        while batch := list(itertools.islice(envelopes, BATCH_SIZE)):
+            envelopes_send(((envelope, to) for envelope in batch), replay=True)
+            sent += len(batch)
+            self.stdout.write(f"  sent {sent}/{total}")
         self.stdout.write(self.style.SUCCESS(f"replayed {total} event(s) to {to}"))
