@@ -52,8 +52,12 @@ from tests.bus.harness import (  # noqa: E402
     worker_environment,
 )
 
-SUBJECT = "order:created"
-CONSUMER_SERVICES = ("tickets", "payments")
+# The subjects the stand-in consumers apply (a versioned copy each), and who produces and consumes
+# them, as in the catalog: one consumer, or two (the same event sent to two queues).
+SUBJECTS = {
+    "order:created": ("orders", ("tickets", "payments")),
+    "ticket:created": ("tickets", ("orders",)),
+}
 # Named per run, so that two runs at once never drop each other's databases.
 PRODUCER_DATABASE = f"ticketing_bench_producer_{os.getpid()}"
 WARM_UP_EVENTS = 20
@@ -74,7 +78,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def environment_prepare(redis_port: int) -> None:
+def environment_prepare(redis_port: int, producer_service: str) -> None:
     """Before Django settings load: the private broker, and production's quiet and speed."""
     os.environ.update(
         BUS_REDIS_PORT=str(redis_port),
@@ -82,6 +86,7 @@ def environment_prepare(redis_port: int) -> None:
         REDIS_URL=f"redis://127.0.0.1:{redis_port}/1",  # never the developer's 6379
         DJANGO_SETTINGS_MODULE="bench.settings",
         BENCH_PRODUCER_DATABASE=PRODUCER_DATABASE,
+        BENCH_PRODUCER_SERVICE=producer_service,
         DJANGO_DEBUG="false",  # DEBUG keeps every query in memory
         LOG_LEVEL="WARNING",
     )
@@ -101,6 +106,40 @@ def machine_busy_seconds() -> float:
         ticks = [int(value) for value in stat.readline().split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq = ticks[:7]
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_by_process_kind() -> dict[str, float]:
+    """CPU time used so far by the producer (this process), the Celery workers, PostgreSQL and
+    Redis: the processes alive now, so take it over a phase in which none of them stops."""
+    totals = dict.fromkeys(PROCESS_KINDS, 0.0)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat_file:
+                stat = stat_file.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline_file:
+                command = cmdline_file.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        kind = process_kind(int(pid), stat[stat.index("(") + 1 : stat.rindex(")")], command)
+        if kind:
+            user, system = stat[stat.rindex(")") + 2 :].split()[11:13]
+            totals[kind] += (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+    return totals
+
+
+PROCESS_KINDS = ("producer", "workers", "postgres", "redis")
+
+
+def process_kind(pid: int, name: str, command: str) -> str | None:
+    if pid == os.getpid():
+        return "producer"
+    if "celery" in command and "tests.bus.celery_app" in command:
+        return "workers"
+    if name.startswith("postgres"):
+        return "postgres"
+    if name.startswith("redis-server"):
+        return "redis"
+    return None
 
 
 def machine_busy_share(*, seconds: float) -> float:
@@ -124,7 +163,8 @@ class Published:
 class Producer:
     """This process as the orders service: Django on its own database, publishing on commit."""
 
-    def __init__(self) -> None:
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
         database_drop(PRODUCER_DATABASE)
         postgres_admin(f'CREATE DATABASE "{PRODUCER_DATABASE}"')
         import django
@@ -148,7 +188,9 @@ class Producer:
         with self._transaction.atomic():
             # Registered before the event's own hook, so it runs first: before the relay.
             self._transaction.on_commit(lambda: committed_at.append(time.time()))
-            event = self._event_publish_on_commit(subject=SUBJECT, data=order_data())
+            event = self._event_publish_on_commit(
+                subject=self.subject, data=EVENT_DATA[self.subject]()
+            )
         return Published(str(event.id), committed_at[0], time.time())
 
     def publish_paced(self, count: int, rate: float) -> list[Published]:
@@ -191,6 +233,19 @@ def order_data() -> dict:
         "expiresAt": (datetime.now(UTC) + timedelta(minutes=15)).isoformat(),
         "ticket": {"id": str(uuid.uuid4()), "price": "20.00"},
     }
+
+
+def ticket_data() -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "version": 0,
+        "title": "A concert",
+        "price": "20.00",
+        "userId": str(uuid.uuid4()),
+    }
+
+
+EVENT_DATA = {"order:created": order_data, "ticket:created": ticket_data}
 
 
 # --- the consumers (one Celery worker process each) -------------------------------------------
@@ -322,6 +377,7 @@ class Results:
     burst_consumer_rate: dict[str, float] = field(default_factory=dict)
     burst_producer_rate: float = 0.0
     burst_cpu_ms: float = 0.0  # whole machine, per event (publish, relay, both consumers)
+    burst_cpu_ms_by_kind: dict[str, float] = field(default_factory=dict)  # producer, workers...
     drain_consumer_rate: dict[str, float] = field(default_factory=dict)
     drain_producer_rate: float = 0.0
     unsent: int = 0
@@ -374,12 +430,17 @@ def steady_phase(producer, consumers, results: Results, *, rate: float, seconds:
 
 
 def burst_phase(producer, consumers, results: Results, *, count: int) -> None:
-    busy_before, started = machine_busy_seconds(), time.time()
+    busy_before, by_kind_before = machine_busy_seconds(), cpu_seconds_by_process_kind()
+    started = time.time()
     published = producer.publish_burst(count)
     results.burst_count = count
     results.burst_producer_rate = publish_rate(published, started)
     consumers_wait(consumers, count)
     results.burst_cpu_ms = (machine_busy_seconds() - busy_before) / count * 1000
+    by_kind_after = cpu_seconds_by_process_kind()
+    results.burst_cpu_ms_by_kind = {
+        kind: (by_kind_after[kind] - by_kind_before[kind]) / count * 1000 for kind in PROCESS_KINDS
+    }
     for consumer in consumers:
         results.burst_consumer_rate[consumer.service] = applied_rate(consumer)
         consumer.phase_end()
@@ -406,7 +467,7 @@ def drain_phase(producer, consumers, results: Results, *, count: int) -> None:
 @dataclass
 class Row:
     metric: str
-    consumers: list[float] | None = None  # tickets, payments
+    consumers: list[float] | None = None  # one value per consumer, in the report's order
     producer: float | None = None
     target: str = ""
     result: str = ""
@@ -434,13 +495,14 @@ def latency_row(metric: str, values: list[float], limit: float, results: Results
     return row
 
 
-def report_rows(results: Results) -> list[Row]:
-    latencies = [results.latencies_ms[service] for service in CONSUMER_SERVICES]
+def report_rows(results: Results, services: tuple[str, ...]) -> list[Row]:
+    latencies = [results.latencies_ms[service] for service in services]
     p50 = [percentile(values, 50) for values in latencies]
     p95 = [percentile(values, 95) for values in latencies]
     p99 = [percentile(values, 99) for values in latencies]
-    burst = [results.burst_consumer_rate[service] for service in CONSUMER_SERVICES]
-    drain = [results.drain_consumer_rate[service] for service in CONSUMER_SERVICES]
+    burst = [results.burst_consumer_rate[service] for service in services]
+    drain = [results.drain_consumer_rate[service] for service in services]
+    cpu = results.burst_cpu_ms_by_kind
     return [
         latency_row("steady: latency p50 (ms)", p50, P50_TARGET_MS, results),
         Row("steady: latency p95 (ms)", p95),
@@ -452,25 +514,28 @@ def report_rows(results: Results) -> list[Row]:
         Row("burst: published (ev/s)", producer=results.burst_producer_rate),
         Row("burst: CPU/event, whole machine (ms)", producer=results.burst_cpu_ms),
         Row("  so at most, on all CPUs (ev/s)", producer=cpu_ceiling(results.burst_cpu_ms)),
+        *(Row(f"  of which {kind} (ms)", producer=cpu[kind]) for kind in PROCESS_KINDS),
         Row("drain: consumers alone (ev/s)", drain),
         Row("drain: producer alone (ev/s)", producer=results.drain_producer_rate),
     ]
 
 
 def report(results: Results, args: argparse.Namespace) -> str:
-    columns = "{:<38} {:>9} {:>9} {:>9}  {:<7} {}"
+    producer_service, services = SUBJECTS[args.subject]
+    columns = "{:<38}" + " {:>9}" * (len(services) + 1) + "  {:<7} {}"
     lines = [
         f"Event bus benchmark at {args.code}: {os.cpu_count()} CPUs, busy "
         f"{args.busy_before:.0%} just before the run; one worker process per consumer, {args.pool} "
         f"pool of {args.concurrency}, -l WARNING",
+        f"{args.subject} from {producer_service} to {', '.join(services)}; "
         f"steady: {results.steady_count} events at {args.rate:g}/s; "
         f"burst and drain: {results.burst_count} events each",
         "",
-        columns.format("metric", "tickets", "payments", "producer", "target", "result"),
+        columns.format("metric", *services, "producer", "target", "result"),
     ]
-    for row in report_rows(results):
-        tickets, payments = row.consumers or (None, None)
-        cells = [number(tickets), number(payments), number(row.producer)]
+    for row in report_rows(results, services):
+        cells = [number(value) for value in row.consumers or [None] * len(services)]
+        cells.append(number(row.producer))
         lines.append(columns.format(row.metric, *cells, row.target, row.result).rstrip())
     if steady_rate_missed(results):
         lines.append(
@@ -509,6 +574,9 @@ def number(value: float | None) -> str:
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--subject", default="order:created", choices=SUBJECTS, help="order:created (2 consumers)"
+    )
     parser.add_argument("--rate", type=float, default=100, help="steady events/s (100)")
     parser.add_argument("--seconds", type=float, default=10, help="steady phase length (10)")
     parser.add_argument("--burst", type=int, default=5000, help="events in the burst (5000)")
@@ -521,22 +589,21 @@ def arguments() -> argparse.Namespace:
 
 def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Results:
     workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-bus-")))
+    producer_service, consumer_services = SUBJECTS[args.subject]
     redis_server = RedisServer(port=free_port(), workdir=workdir)
-    environment_prepare(redis_server.port)
+    environment_prepare(redis_server.port, producer_service)
     print(f"starting redis-server on port {redis_server.port}...", flush=True)
     cleanup.callback(redis_server.stop)
     redis_server.start()
 
     print(f"creating and migrating {PRODUCER_DATABASE}...", flush=True)
     cleanup.callback(database_drop, PRODUCER_DATABASE)
-    producer = Producer()
+    producer = Producer(args.subject)
     cleanup.callback(producer.close)
 
     consumers = []
-    for service in CONSUMER_SERVICES:
-        consumer = Consumer(
-            service, pool=args.pool, concurrency=args.concurrency, log_dir=workdir
-        )
+    for service in consumer_services:
+        consumer = Consumer(service, pool=args.pool, concurrency=args.concurrency, log_dir=workdir)
         cleanup.callback(consumer.drop)
         cleanup.callback(consumer.worker_stop)
         consumer.database_create()

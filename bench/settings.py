@@ -1,6 +1,7 @@
-"""The benchmark's producer: the shared tests' sample project, publishing as the orders service
-(so `order:created` goes to tickets and payments) into a database of its own, named by
-`bench/event_bus.py` through `BENCH_PRODUCER_DATABASE`."""
+"""The benchmark's producer: the shared tests' sample project, publishing as the service that
+produces the subject measured (`BENCH_PRODUCER_SERVICE`: `orders` for `order:created`, `tickets`
+for `ticket:created`) into a database of its own (`BENCH_PRODUCER_DATABASE`), both set by
+`bench/event_bus.py`."""
 
 import os
 
@@ -9,4 +10,4 @@ from tests.settings import *  # noqa: F403
 DATABASES["default"]["NAME"] = os.environ.get(  # noqa: F405
     "BENCH_PRODUCER_DATABASE", "ticketing_bench_producer"
 )
-TICKETING_SERVICE = "orders"
+TICKETING_SERVICE = os.environ.get("BENCH_PRODUCER_SERVICE", "orders")

@@ -54,6 +54,21 @@ def test_a_payload_that_does_not_fit_is_refused(change):
     assert set(refused.value.errors) == set(change)
 
 
+@pytest.mark.parametrize("data", [None, [], "ticket", {}])
+def test_a_payload_that_is_not_an_object_of_the_shape_is_refused(data):
+    with pytest.raises(PayloadInvalid):
+        payload_check(subject_get("ticket:created"), data, strict=False)
+
+
+def test_one_shape_checks_payloads_one_after_another():
+    payload_check(subject_get("ticket:created"), TICKET, strict=True)
+    with pytest.raises(PayloadInvalid) as refused:
+        payload_check(subject_get("ticket:created"), {**TICKET, "price": "x"}, strict=True)
+    payload_check(subject_get("ticket:created"), TICKET, strict=True)
+
+    assert set(refused.value.errors) == {"price"}
+
+
 def test_producers_send_exactly_the_contract_and_consumers_tolerate_additions():
     extended = {**TICKET, "colour": "blue"}
 

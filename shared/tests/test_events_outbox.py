@@ -78,6 +78,23 @@ def test_the_sweep_sends_what_an_outage_left_behind_oldest_first(bus):
     assert outbox_sweep() == 0
 
 
+def test_a_batch_the_broker_refuses_stays_pending_with_the_failure_counted(bus):
+    bus.stop()
+    order_create()
+    order_create()
+
+    assert outbox_sweep() == 0
+
+    rows = list(OutboxEvent.objects.all())
+    assert [row.published_at for row in rows] == [None, None]
+    # Each row: the failed relay after its own commit, then the sweep's batch of both.
+    assert [row.attempts for row in rows] == [2, 2]
+    assert all("Error" in row.last_error for row in rows)
+    bus.start()
+    assert outbox_sweep() == 2
+    assert bus.queue_length("tickets.events") == 2
+
+
 def test_a_row_another_relay_holds_is_skipped_not_sent_twice(bus):
     bus.stop()
     order_create()
