@@ -1,10 +1,11 @@
-"""Event bus benchmark: `order:created` from the orders service to its consumers, on this machine.
+"""Event bus benchmark: one subject from its producer to its consumers, on this machine.
 
 The producer is this process: Django with `bench.settings` (the shared tests' sample project as
-the `orders` service, on a database of its own), publishing through the transactional outbox as
-a request would. The consumers are the bus tests' stand-in services `tickets` and `payments`:
-ONE Celery worker process each (prefork pool of `--concurrency` children, `-l WARNING`), each
-with a database of its own. The broker is a private `redis-server` on a free port.
+the subject's producing service, on a database of its own), publishing through the transactional
+outbox as a request would. The consumers are the bus tests' stand-in services (`tickets` and
+`payments` for `order:created`, `orders` for `ticket:created`): ONE Celery worker process each
+(`--pool` and `--concurrency`: by default 4 threads, as the services' workers run), each with a database of
+its own. The broker is a private `redis-server` on a free port.
 
 After a warm-up, three phases:
 
@@ -12,13 +13,17 @@ After a warm-up, three phases:
    to the consumer's `events_inboxevent.processed_at`: stamped in the handler's transaction as
    the inbox row goes in, just before the handler body and the commit (a slight under-estimate
    of the consumer's commit time: `copies_application` has no timestamp).
-2. burst: `--burst` events as fast as one producer thread can, consumers running. Consumer-side
-   events/s from the first to the last event applied, per consumer; the producer's publish rate.
+2. burst: `--burst` events as fast as `--producers` threads can (each with its own database
+   connection, as a service's web workers), consumers running. Consumer-side
+   events/s from the first to the last event applied, per consumer; the producer's publish rate;
+   the machine's CPU time per event, and how much of it the producer, the workers, PostgreSQL
+   and Redis used.
 3. drain (a diagnostic, not a target): the same burst with the workers stopped (the producer
    alone), then the workers started on that backlog (the consumers alone).
 
-    cd /work/main && uv run python bench/event_bus.py [--rate 100 --seconds 10 --burst 5000]
-        [--concurrency 1]
+    cd /work/main && uv run python bench/event_bus.py [--subject order:created] [--rate 100]
+        [--seconds 10] [--burst 5000] [--producers 1] [--pool threads|solo|prefork]
+        [--concurrency 4] [--handler copy|none]
 
 Everything it starts (redis, workers, databases) is stopped or dropped at the end, on Ctrl-C too.
 """
@@ -34,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,11 +114,11 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds_by_process_kind() -> dict[str, float]:
-    """CPU time used so far by the producer (this process), the Celery workers, PostgreSQL and
-    Redis: the processes alive now, so take it over a phase in which none of them stops."""
-    totals = dict.fromkeys(PROCESS_KINDS, 0.0)
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+def cpu_seconds_by_process() -> dict[int, tuple[str, float]]:
+    """Pid -> (kind, CPU time used so far) of the producer (this process), the Celery workers,
+    PostgreSQL and Redis."""
+    processes = {}
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
         try:
             with open(f"/proc/{pid}/stat") as stat_file:
                 stat = stat_file.read()
@@ -120,10 +126,20 @@ def cpu_seconds_by_process_kind() -> dict[str, float]:
                 command = cmdline_file.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # it ended meanwhile
             continue
-        kind = process_kind(int(pid), stat[stat.index("(") + 1 : stat.rindex(")")], command)
+        kind = process_kind(pid, stat[stat.index("(") + 1 : stat.rindex(")")], command)
         if kind:
             user, system = stat[stat.rindex(")") + 2 :].split()[11:13]
-            totals[kind] += (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+            processes[pid] = (kind, (int(user) + int(system)) / os.sysconf("SC_CLK_TCK"))
+    return processes
+
+
+def cpu_seconds_by_kind_since(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU time per kind of process since `before`, of the processes alive now: one that ended
+    meanwhile is not counted, so take it over a phase in which none of them stops."""
+    totals = dict.fromkeys(PROCESS_KINDS, 0.0)
+    for pid, (kind, seconds) in cpu_seconds_by_process().items():
+        previous_kind, previous_seconds = before.get(pid, (kind, 0.0))
+        totals[kind] += seconds - (previous_seconds if previous_kind == kind else 0.0)
     return totals
 
 
@@ -206,14 +222,28 @@ class Producer:
                 print(f"  published {index + 1}/{count}", flush=True)
         return published
 
-    def publish_burst(self, count: int) -> list[Published]:
-        print(f"publishing a burst of {count} events as fast as possible...", flush=True)
-        published = []
-        for index in range(count):
-            published.append(self.publish_one())
-            if (index + 1) % 1000 == 0:
-                print(f"  published {index + 1}/{count}", flush=True)
-        return published
+    def publish_burst(self, count: int, *, threads: int) -> list[Published]:
+        """`count` events as fast as `threads` threads can, each with its own database
+        connection, as a service's web workers publish side by side."""
+        print(
+            f"publishing a burst of {count} events as fast as {threads} thread(s) can...",
+            flush=True,
+        )
+        shares = [count // threads + (index < count % threads) for index in range(threads)]
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = list(pool.map(self._publish_share, shares))
+        return sorted((event for part in parts for event in part), key=lambda e: e.returned_at)
+
+    def _publish_share(self, count: int) -> list[Published]:
+        try:
+            published = []
+            for index in range(count):
+                published.append(self.publish_one())
+                if (index + 1) % 1000 == 0:
+                    print(f"  a thread published {index + 1}/{count}", flush=True)
+            return published
+        finally:
+            self._connections.close_all()  # this thread's own
 
     def unsent_count(self) -> int:
         """Events still in the outbox: the relay after commit failed (the sweep is not run)."""
@@ -263,16 +293,19 @@ class BenchConsumerDatabase(ConsumerDatabase):
 class Consumer:
     """One stand-in consuming service: its database and its one worker process."""
 
-    def __init__(self, service: str, *, pool: str, concurrency: int, log_dir: Path) -> None:
+    def __init__(self, service: str, *, handler: str, worker_options: list[str], log_dir: Path):
         self.service = service
+        self.handler = handler
         self.database = BenchConsumerDatabase(service)
         self.worker = CeleryProcess(
             service,
-            worker_argv(service, pool, concurrency),
-            worker_env(service, self.database.url),
+            worker_argv(service, worker_options),
+            {**worker_env(service, self.database.url), "BUS_HANDLER": handler},
             log_dir / f"{service}.log",
         )
-        self.mismatches = 0  # inbox rows without exactly one application, over all phases
+        # Inbox rows without exactly one application, over all phases (with the copy handler:
+        # the empty one leaves only the inbox row, whose unique index is then the whole check).
+        self.mismatches = 0
         self._reader = None  # one connection for all the polling: a new one per query costs CPU
 
     def database_create(self) -> None:
@@ -313,8 +346,9 @@ class Consumer:
     def phase_end(self) -> None:
         """Checks that each event was applied once, then empties the copies for the next phase
         (dead letters are kept, to be counted at the end)."""
-        applications = self.rows("SELECT count(*) FROM copies_application")[0][0]
-        self.mismatches += abs(applications - self.applied_count())
+        if self.handler == "copy":
+            applications = self.rows("SELECT count(*) FROM copies_application")[0][0]
+            self.mismatches += abs(applications - self.applied_count())
         self.database.empty("copies_copy", "copies_application", "events_inboxevent")
 
     def dead_letters(self) -> int:
@@ -329,10 +363,9 @@ class Consumer:
             raise RuntimeError(f"the {self.service} worker died; log:\n{self.worker.log_tail()}")
 
 
-def worker_argv(service: str, pool: str, concurrency: int) -> list[str]:
+def worker_argv(service: str, options: list[str]) -> list[str]:
     quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    pool_options = ["--pool", pool, "--concurrency", str(concurrency)]
-    return ["worker", *pool_options, *quiet, "-l", "WARNING", "-n", f"bench-{service}@%h"]
+    return ["worker", *options, *quiet, "-l", "WARNING", "-n", f"bench-{service}@%h"]
 
 
 def worker_env(service: str, database_url: str) -> dict:
@@ -429,30 +462,31 @@ def steady_phase(producer, consumers, results: Results, *, rate: float, seconds:
         consumer.phase_end()
 
 
-def burst_phase(producer, consumers, results: Results, *, count: int) -> None:
-    busy_before, by_kind_before = machine_busy_seconds(), cpu_seconds_by_process_kind()
+def burst_phase(producer, consumers, results: Results, *, count: int, threads: int) -> None:
+    busy_before, processes_before = machine_busy_seconds(), cpu_seconds_by_process()
     started = time.time()
-    published = producer.publish_burst(count)
+    published = producer.publish_burst(count, threads=threads)
     results.burst_count = count
     results.burst_producer_rate = publish_rate(published, started)
     consumers_wait(consumers, count)
     results.burst_cpu_ms = (machine_busy_seconds() - busy_before) / count * 1000
-    by_kind_after = cpu_seconds_by_process_kind()
     results.burst_cpu_ms_by_kind = {
-        kind: (by_kind_after[kind] - by_kind_before[kind]) / count * 1000 for kind in PROCESS_KINDS
+        kind: seconds / count * 1000
+        for kind, seconds in cpu_seconds_by_kind_since(processes_before).items()
     }
     for consumer in consumers:
         results.burst_consumer_rate[consumer.service] = applied_rate(consumer)
         consumer.phase_end()
 
 
-def drain_phase(producer, consumers, results: Results, *, count: int) -> None:
+def drain_phase(producer, consumers, results: Results, *, count: int, threads: int) -> None:
     """The producer alone (workers stopped), then the consumers alone (on the backlog)."""
     print("drain: stopping the workers...", flush=True)
     for consumer in consumers:
         consumer.worker_stop()
     started = time.time()
-    results.drain_producer_rate = publish_rate(producer.publish_burst(count), started)
+    published = producer.publish_burst(count, threads=threads)
+    results.drain_producer_rate = publish_rate(published, started)
     for consumer in consumers:
         consumer.worker_start()
     consumers_wait(consumers, count)
@@ -526,10 +560,10 @@ def report(results: Results, args: argparse.Namespace) -> str:
     lines = [
         f"Event bus benchmark at {args.code}: {os.cpu_count()} CPUs, busy "
         f"{args.busy_before:.0%} just before the run; one worker process per consumer, {args.pool} "
-        f"pool of {args.concurrency}, -l WARNING",
+        f"pool of {args.concurrency}, -l WARNING; handler: {args.handler}",
         f"{args.subject} from {producer_service} to {', '.join(services)}; "
         f"steady: {results.steady_count} events at {args.rate:g}/s; "
-        f"burst and drain: {results.burst_count} events each",
+        f"burst and drain: {results.burst_count} events each from {args.producers} thread(s)",
         "",
         columns.format("metric", *services, "producer", "target", "result"),
     ]
@@ -581,9 +615,19 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10, help="steady phase length (10)")
     parser.add_argument("--burst", type=int, default=5000, help="events in the burst (5000)")
     parser.add_argument(
-        "--pool", default="solo", choices=["solo", "prefork", "threads"], help="worker pool (solo)"
+        "--pool", default="threads", choices=["solo", "prefork", "threads"], help="(threads)"
     )
-    parser.add_argument("--concurrency", type=int, default=1, help="worker pool size (1)")
+    parser.add_argument("--concurrency", type=int, default=4, help="worker pool size (4)")
+    parser.add_argument(
+        "--producers", type=int, default=1, help="producer threads in burst and drain (1)"
+    )
+    parser.add_argument(
+        "--handler",
+        default="copy",
+        choices=["copy", "none"],
+        help="the stand-ins' handler: copy (keep a versioned copy, the default) or none (the "
+        "bus alone: the inbox row and nothing else)",
+    )
     return parser.parse_args()
 
 
@@ -603,7 +647,8 @@ def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Results:
 
     consumers = []
     for service in consumer_services:
-        consumer = Consumer(service, pool=args.pool, concurrency=args.concurrency, log_dir=workdir)
+        options = ["--pool", args.pool, "--concurrency", str(args.concurrency)]
+        consumer = Consumer(service, handler=args.handler, worker_options=options, log_dir=workdir)
         cleanup.callback(consumer.drop)
         cleanup.callback(consumer.worker_stop)
         consumer.database_create()
@@ -613,8 +658,8 @@ def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Results:
     results = Results()
     warm_up(producer, consumers)
     steady_phase(producer, consumers, results, rate=args.rate, seconds=args.seconds)
-    burst_phase(producer, consumers, results, count=args.burst)
-    drain_phase(producer, consumers, results, count=args.burst)
+    burst_phase(producer, consumers, results, count=args.burst, threads=args.producers)
+    drain_phase(producer, consumers, results, count=args.burst, threads=args.producers)
     results.unsent = producer.unsent_count()
     for consumer in consumers:
         results.checks[consumer.service] = (

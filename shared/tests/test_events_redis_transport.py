@@ -28,6 +28,8 @@ def test_a_channel_that_replaced_its_pool_gets_a_client_of_the_new_pool(bus):
 
 def test_a_client_given_is_used_as_it_is(bus):
     given = bus.client()
-    with app.connection_for_write() as connection:
-        with connection.default_channel.conn_or_acquire(given) as client:
-            assert client is given
+    with (
+        app.connection_for_write() as connection,
+        connection.default_channel.conn_or_acquire(given) as client,
+    ):
+        assert client is given

@@ -258,6 +258,11 @@ def _celery(*, service: str, env: environ.Env) -> dict:
         "CELERY_TASK_ACKS_LATE": True,
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        # Handlers mostly wait on PostgreSQL: threads overlap those waits in one process, where
+        # a solo pool applies one event at a time and prefork children cost a process each and
+        # the hand-over of every message (bench/README.md has the measurements).
+        "CELERY_WORKER_POOL": env.str("EVENTS_WORKER_POOL", default="threads"),
+        "CELERY_WORKER_CONCURRENCY": env.int("EVENTS_WORKER_CONCURRENCY", default=4),
         "CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS": True,
         # Connections are kept between tasks as between requests (events/worker_connections.py).
         "CELERY_DB_REUSE_MAX": 1_000_000,

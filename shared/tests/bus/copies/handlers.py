@@ -44,6 +44,12 @@ def copy_apply(event) -> None:
     )
 
 
+def nothing_apply(event) -> None:
+    """The bus alone, for the benchmark (`BUS_HANDLER=none`): the inbox row and nothing else."""
+
+
+HANDLER_CHOICES = {"copy": copy_apply, "none": nothing_apply}
+
 for subject in subjects_consumed_by(settings.TICKETING_SERVICE):
     if "version" in subject.shape.fields:
-        event_handler(subject.name)(copy_apply)
+        event_handler(subject.name)(HANDLER_CHOICES[os.environ.get("BUS_HANDLER", "copy")])
