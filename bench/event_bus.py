@@ -4,8 +4,8 @@ The producer is this process: Django with `bench.settings` (the shared tests' sa
 the subject's producing service, on a database of its own), publishing through the transactional
 outbox as a request would. The consumers are the bus tests' stand-in services (`tickets` and
 `payments` for `order:created`, `orders` for `ticket:created`): ONE Celery worker process each
-(`--pool` and `--concurrency`: by default 4 threads, as the services' workers run), each with a database of
-its own. The broker is a private `redis-server` on a free port.
+(`--pool`, `--concurrency`: by default 4 threads, as the services' workers run), each with a
+database of its own. The broker is a private `redis-server` on a free port.
 
 After a warm-up, three phases:
 
