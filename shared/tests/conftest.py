@@ -4,6 +4,7 @@ import pytest
 
 import tests.celery_app  # noqa: F401 (the Celery app the sample service publishes through)
 from tests.bus.harness import (
+    SOLO_POOL,
     CeleryProcess,
     ConsumerDatabase,
     RedisServer,
@@ -74,12 +75,19 @@ def celery_processes(tmp_path, consumers):
     marker_dir = tmp_path / "markers"
     marker_dir.mkdir()
 
-    def start(service: str, *, kind: str = "worker", database_url: str | None = None):
+    def start(
+        service: str,
+        *,
+        kind: str = "worker",
+        database_url: str | None = None,
+        pool_options: tuple[str, ...] = SOLO_POOL,
+    ):
         env = worker_environment(
             service, database_url or consumers[service].url, BUS_MARKER_DIR=str(marker_dir)
         )
         if kind == "worker":
-            process = CeleryProcess(service, worker_argv(service), env, tmp_path / f"{service}.log")
+            argv = worker_argv(service, pool_options)
+            process = CeleryProcess(service, argv, env, tmp_path / f"{service}.log")
             process.start(ready_text=" ready.")
         else:
             schedule = tmp_path / f"{service}-beat-schedule"

@@ -165,6 +165,30 @@ def test_versions_arriving_3_1_2_are_applied_1_2_3(celery_processes, consumers):
     assert [v for v, _ in applications(consumers["tickets"], order_id)] == [0, 1, 2, 3]
 
 
+def test_the_services_pool_of_threads_applies_each_aggregate_in_order_and_once(
+    celery_processes, consumers
+):
+    worker = celery_processes("tickets", pool_options=())  # the settings': 4 threads
+    order_ids = [uuid.uuid4() for _ in range(10)]
+    for version in range(4):
+        subject = "order:created" if version == 0 else "order:cancelled"
+        for order_id in order_ids:
+            event = order_event(subject, order_id, version)
+            event_send(event, consumer="tickets")
+            if version == 1:
+                event_send(event, consumer="tickets")  # redelivered
+
+    eventually(
+        lambda: len(consumers["tickets"].rows("SELECT 1 FROM copies_application")) >= 40,
+        timeout=60,
+        message="40 events applied",
+    )
+    assert "(thread)" in worker.log_text()  # the banner: "concurrency: 4 (thread)"
+    for order_id in order_ids:
+        assert [v for v, _ in applications(consumers["tickets"], order_id)] == [0, 1, 2, 3]
+    assert not consumers["tickets"].rows("SELECT 1 FROM events_deadletter")
+
+
 def test_a_poison_event_is_dead_lettered_while_others_flow(celery_processes, consumers):
     celery_processes("tickets")
     poison = order_event("order:created", uuid.uuid4(), 0, user_id=POISON_USER_ID)

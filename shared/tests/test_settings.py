@@ -82,3 +82,27 @@ def test_an_unknown_environment_is_refused(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured):
         build()
+
+
+def test_workers_apply_events_on_one_message_per_thread_with_late_acks(monkeypatch):
+    monkeypatch.delenv("EVENTS_WORKER_POOL", raising=False)
+    monkeypatch.delenv("EVENTS_WORKER_CONCURRENCY", raising=False)
+
+    settings = build()
+
+    assert (settings["CELERY_WORKER_POOL"], settings["CELERY_WORKER_CONCURRENCY"]) == ("threads", 4)
+    assert settings["CELERY_WORKER_PREFETCH_MULTIPLIER"] == 1
+    assert settings["CELERY_TASK_ACKS_LATE"] is True
+    assert settings["CELERY_TASK_REJECT_ON_WORKER_LOST"] is True
+    assert settings["CELERY_BROKER_TRANSPORT"] == (
+        "ticketing_shared.events.redis_transport:Transport"
+    )
+
+
+def test_the_worker_pool_is_chosen_by_the_environment(monkeypatch):
+    monkeypatch.setenv("EVENTS_WORKER_POOL", "solo")
+    monkeypatch.setenv("EVENTS_WORKER_CONCURRENCY", "1")
+
+    settings = build()
+
+    assert (settings["CELERY_WORKER_POOL"], settings["CELERY_WORKER_CONCURRENCY"]) == ("solo", 1)

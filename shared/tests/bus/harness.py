@@ -187,8 +187,12 @@ class CeleryProcess:
             self.process.wait(timeout=10)
 
 
-def worker_argv(service: str) -> list[str]:
-    # One process, one message at a time: a kill -9 of it is a crash mid-handler.
+SOLO_POOL = ("--pool", "solo")
+
+
+def worker_argv(service: str, pool_options: tuple[str, ...] = SOLO_POOL) -> list[str]:
+    """By default one process applying one message at a time, so that a kill -9 of it is a
+    crash mid-handler; `pool_options=()` runs the services' own pool (settings)."""
     name = f"{service}-{uuid.uuid4().hex[:6]}@%h"
     quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return ["worker", "--pool", "solo", *quiet, "-l", "INFO", "-n", name]
+    return ["worker", *pool_options, *quiet, "-l", "INFO", "-n", name]

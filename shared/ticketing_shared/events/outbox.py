@@ -52,6 +52,8 @@ def outbox_relay(*, event_ids: Iterable | None = None, batch_size: int = RELAY_B
     try:
         with transaction.atomic():
             claimed = _pending_claim(event_ids=event_ids, batch_size=batch_size)
+            if not claimed:
+                return 0
             envelopes_send(
                 (envelope, consumer)
                 for _position, subject, envelope in claimed
@@ -59,7 +61,10 @@ def outbox_relay(*, event_ids: Iterable | None = None, batch_size: int = RELAY_B
             )
         return len(claimed)
     except Exception as error:
-        logger.warning("events not sent; the sweep will retry", extra={"error": str(error)})
+        logger.warning(
+            "events not sent; the sweep will retry",
+            extra={"events": len(claimed), "error": str(error)},
+        )
         _failure_record(positions=[position for position, _, _ in claimed], error=error)
         return 0
 
