@@ -114,6 +114,7 @@ def _pending_claim(*, event_ids: Iterable | None, batch_size: int) -> list[tuple
 
 
 def _json(value) -> dict:
+    # Django has psycopg2 hand jsonb over as text (JSONField decodes it), so a raw query does.
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
