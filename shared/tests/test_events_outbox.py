@@ -39,6 +39,16 @@ def test_an_event_is_recorded_and_sent_to_each_consumer_after_commit(bus):
     assert queued_event_ids(bus, "payments.events") == [str(row.event_id)]
 
 
+def test_a_message_names_its_event_and_subject_for_logs_and_monitoring(bus):
+    order_create()
+
+    (message,) = [json.loads(raw) for raw in bus.client().lrange("tickets.events", 0, -1)]
+    row = OutboxEvent.objects.get()
+    assert message["headers"]["task"] == "order:created"
+    # Celery shows argsrepr in its logs and monitors, instead of the whole envelope.
+    assert message["headers"]["argsrepr"] == f"[{row.event_id}]"
+
+
 def test_nothing_reaches_the_broker_before_the_commit(bus):
     with transaction.atomic():
         order_create()
