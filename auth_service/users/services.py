@@ -1,9 +1,11 @@
 """Writes of the auth service: accounts and their token sessions."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
@@ -87,25 +89,52 @@ def session_refresh(*, refresh: str) -> tuple[User, TokenPair]:
     """A new token pair for a valid refresh token, which is used up (rotation).
 
     The outstanding-token row is locked, so two requests racing with one refresh token
-    cannot both rotate it.
+    cannot both rotate it. Presented again within `JWT_REFRESH_REUSE_SECONDS` of its rotation,
+    it gets the pair it was rotated into, so that a browser's parallel requests, which carry
+    the same cookies, all stay signed in; after that it is refused.
     """
     try:
-        old_refresh = RefreshToken(refresh)
+        old_refresh = _RefreshTokenToRotate(refresh)
     except TokenError as error:
         raise NotAuthorized() from error
+    jti = old_refresh[jwt_settings.JTI_CLAIM]
     outstanding = (
         OutstandingToken.objects.select_for_update()
-        .filter(jti=old_refresh[jwt_settings.JTI_CLAIM])
+        .filter(jti=jti)
         .order_by()  # the model orders by its nullable user, an outer join FOR UPDATE refuses
         .first()
     )
-    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+    if outstanding is None:
         raise NotAuthorized()
     user = User.objects.filter(pk=old_refresh[jwt_settings.USER_ID_CLAIM], is_active=True).first()
     if user is None:
         raise NotAuthorized()
+    if BlacklistedToken.objects.filter(token=outstanding).exists():
+        successor = cache.get(_successor_key(jti))
+        if successor is None:
+            raise NotAuthorized()
+        return user, TokenPair(**successor)
     BlacklistedToken.objects.create(token=outstanding)
-    return user, session_start(user=user)
+    tokens = session_start(user=user)
+    # Written while the row is still locked: a request waiting on the lock finds it when it
+    # gets the row. Should this transaction roll back, the new refresh token is not
+    # outstanding and refuses to rotate.
+    if settings.JWT_REFRESH_REUSE_SECONDS > 0:
+        cache.set(_successor_key(jti), asdict(tokens), timeout=settings.JWT_REFRESH_REUSE_SECONDS)
+    return user, tokens
+
+
+class _RefreshTokenToRotate(RefreshToken):
+    """A refresh token checked as simplejwt checks one (signature, expiry, type), but not
+    against the blacklist: `session_refresh` does that itself, under the row lock, since a
+    blacklisted token may still be within its reuse window."""
+
+    def check_blacklist(self) -> None:
+        return
+
+
+def _successor_key(jti: str) -> str:
+    return f"auth:refresh-successor:{jti}"
 
 
 @transaction.atomic

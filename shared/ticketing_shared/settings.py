@@ -197,6 +197,9 @@ def service_settings(
             "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
             "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
         },
+        # A refresh token presented again this soon after it was rotated gets the same new pair:
+        # a browser's parallel requests carry the same cookies and would otherwise sign it out.
+        "JWT_REFRESH_REUSE_SECONDS": env.int("JWT_REFRESH_REUSE_SECONDS", default=10),
         "SIMPLE_JWT": {
             "ALGORITHM": "RS256",
             "SIGNING_KEY": private_key,

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -208,7 +209,8 @@ class TestCurrentUser:
         assert response.status_code == 200
         assert response.json() == {"currentUser": None}
 
-    def test_expired_access_cookie_is_refreshed_transparently(self, api_client):
+    def test_expired_access_cookie_is_refreshed_transparently(self, api_client, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 1
         user = UserFactory()
         tokens = session_start(user=user)
         expired = AccessToken(tokens.access)
@@ -221,9 +223,29 @@ class TestCurrentUser:
         assert response.json()["currentUser"]["id"] == str(user.id)
         assert_session_cookies(response)
         assert response.cookies[REFRESH].value != tokens.refresh
-        # The old refresh token was used up by the rotation.
+        # The old refresh token was used up by the rotation: presented again at once it gets
+        # the same pair, and after the reuse window nothing.
+        again = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
+        assert again.json()["refresh"] == response.cookies[REFRESH].value
+        time.sleep(1.2)
         replay = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
         assert replay.status_code == 401
+
+    def test_parallel_requests_with_one_expired_access_cookie_all_stay_signed_in(self):
+        user = UserFactory()
+        tokens = session_start(user=user)
+        expired = AccessToken(tokens.access)
+        expired.set_exp(lifetime=-timedelta(seconds=1))
+        browser_tabs = [APIClient(), APIClient()]  # the same cookies, sent at once
+        for client in browser_tabs:
+            client.cookies[ACCESS] = str(expired)
+            client.cookies[REFRESH] = tokens.refresh
+
+        responses = [client.get("/api/users/currentuser") for client in browser_tabs]
+
+        assert [r.json()["currentUser"]["id"] for r in responses] == [str(user.id)] * 2
+        assert responses[0].cookies[REFRESH].value == responses[1].cookies[REFRESH].value
+        assert responses[0].cookies[ACCESS].value == responses[1].cookies[ACCESS].value
 
     def test_invalid_refresh_cookie_signs_out(self, api_client):
         api_client.cookies[REFRESH] = "garbage"
@@ -235,7 +257,8 @@ class TestCurrentUser:
 
 
 class TestRefresh:
-    def test_rotates_the_cookie(self, api_client):
+    def test_rotates_the_cookie(self, api_client, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 0  # no reuse window: the old token is spent at once
         user = UserFactory()
         old_refresh = signin(api_client, user.email).cookies[REFRESH].value
 

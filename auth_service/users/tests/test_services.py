@@ -1,9 +1,11 @@
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
 
 from ticketing_shared.errors.exceptions import BadRequest, NotAuthorized
@@ -51,10 +53,36 @@ class TestSessions:
         assert access["is_staff"] is True
         assert access["is_superuser"] is False
 
-    def test_a_refresh_token_rotates_once(self):
+    def test_a_refresh_token_rotates_once(self, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 0  # no reuse window
         tokens = session_start(user=UserFactory())
 
         session_refresh(refresh=tokens.refresh)
+
+        with pytest.raises(NotAuthorized):
+            session_refresh(refresh=tokens.refresh)
+
+    def test_a_rotated_token_gets_its_pair_again_within_the_reuse_window_only(self, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 1
+        user = UserFactory()
+        tokens = session_start(user=user)
+
+        _user, rotated = session_refresh(refresh=tokens.refresh)
+        again_user, again = session_refresh(refresh=tokens.refresh)
+
+        assert (again_user, again) == (user, rotated)
+        assert OutstandingToken.objects.filter(user=user).count() == 2  # minted once
+        time.sleep(1.2)
+        with pytest.raises(NotAuthorized):
+            session_refresh(refresh=tokens.refresh)
+        session_refresh(refresh=rotated.refresh)  # the session goes on with the new pair
+
+    def test_a_deactivated_user_gets_nothing_within_the_reuse_window(self):
+        user = UserFactory()
+        tokens = session_start(user=user)
+        session_refresh(refresh=tokens.refresh)
+
+        user_deactivate(user=user)
 
         with pytest.raises(NotAuthorized):
             session_refresh(refresh=tokens.refresh)
@@ -73,16 +101,16 @@ class TestSessions:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_racing_refreshes_of_one_token_rotate_it_once():
-    tokens = session_start(user=UserFactory())
+def test_racing_refreshes_of_one_token_rotate_it_once_and_all_get_the_new_pair():
+    user = UserFactory()
+    tokens = session_start(user=user)
     racers = 8
     start = threading.Barrier(racers)
 
     def refresh(_):
         try:
             start.wait()
-            session_refresh(refresh=tokens.refresh)
-            return "rotated"
+            return session_refresh(refresh=tokens.refresh)[1]
         except NotAuthorized:
             return "refused"
         finally:
@@ -91,7 +119,9 @@ def test_racing_refreshes_of_one_token_rotate_it_once():
     with ThreadPoolExecutor(max_workers=racers) as pool:
         outcomes = list(pool.map(refresh, range(racers)))
 
-    assert sorted(outcomes) == ["refused"] * (racers - 1) + ["rotated"]
+    assert "refused" not in outcomes
+    assert len(set(outcomes)) == 1  # one pair for all
+    assert OutstandingToken.objects.filter(user=user).count() == 2  # the old one and the new
 
 
 def test_deactivation_revokes_every_session_and_reactivation_allows_new_ones():
