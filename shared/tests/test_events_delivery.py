@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from tests.bus.harness import eventually
+from tests.bus.harness import SOLO_POOL, eventually
 from tests.bus.switches import POISON_USER_ID, SLOW_USER_ID
 from tests.sample.services import sample_order_create
 from ticketing_shared.events.envelope import Event
@@ -84,10 +84,11 @@ def test_a_consumer_down_at_publish_time_gets_the_event_when_it_starts(
     eventually(lambda: applications(consumers["tickets"], order_id), message="applied on start")
 
 
+@pytest.mark.parametrize("pool_options", [SOLO_POOL, ()], ids=["solo", "services-threads"])
 def test_a_worker_killed_mid_handler_leaves_the_event_to_be_applied_once(
-    celery_processes, consumers
+    celery_processes, consumers, pool_options
 ):
-    worker = celery_processes("tickets")
+    worker = celery_processes("tickets", pool_options=pool_options)
     order_id = order_create(user_id=SLOW_USER_ID)
     eventually(
         lambda: list(celery_processes.marker_dir.glob("*.started")), message="handler started"
@@ -95,7 +96,7 @@ def test_a_worker_killed_mid_handler_leaves_the_event_to_be_applied_once(
 
     worker.kill()
     assert applications(consumers["tickets"], order_id) == []
-    celery_processes("tickets")
+    celery_processes("tickets", pool_options=pool_options)
 
     eventually(
         lambda: applications(consumers["tickets"], order_id), timeout=40, message="redelivered"
