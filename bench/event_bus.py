@@ -13,8 +13,8 @@ After a warm-up, three phases:
    to the consumer's `events_inboxevent.processed_at`: stamped in the handler's transaction as
    the inbox row goes in, just before the handler body and the commit (a slight under-estimate
    of the consumer's commit time: `copies_application` has no timestamp).
-2. burst: `--burst` events as fast as `--producers` threads can (each with its own database
-   connection, as a service's web workers), consumers running. Consumer-side
+2. burst: `--burst` events as fast as `--producers` processes can (forks of this one, each with
+   its own connections, as a service's web workers), consumers running. Consumer-side
    events/s from the first to the last event applied, per consumer; the producer's publish rate;
    the machine's CPU time per event, and how much of it the producer, the workers, PostgreSQL
    and Redis used.
@@ -31,6 +31,7 @@ Everything it starts (redis, workers, databases) is stopped or dropped at the en
 import argparse
 import contextlib
 import math
+import multiprocessing
 import os
 import signal
 import socket
@@ -39,7 +40,6 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,8 +128,9 @@ def cpu_seconds_by_process() -> dict[int, tuple[str, float]]:
             continue
         kind = process_kind(pid, stat[stat.index("(") + 1 : stat.rindex(")")], command)
         if kind:
-            user, system = stat[stat.rindex(")") + 2 :].split()[11:13]
-            processes[pid] = (kind, (int(user) + int(system)) / os.sysconf("SC_CLK_TCK"))
+            # User and system time; this process also counts its forks that have ended.
+            times = stat[stat.rindex(")") + 2 :].split()[11 : 15 if pid == os.getpid() else 13]
+            processes[pid] = (kind, sum(map(int, times)) / os.sysconf("SC_CLK_TCK"))
     return processes
 
 
@@ -147,7 +148,7 @@ PROCESS_KINDS = ("producer", "workers", "postgres", "redis")
 
 
 def process_kind(pid: int, name: str, command: str) -> str | None:
-    if pid == os.getpid():
+    if pid == os.getpid() or "bench/event_bus.py" in command:  # this process or its forks
         return "producer"
     if "celery" in command and "tests.bus.celery_app" in command:
         return "workers"
@@ -222,28 +223,34 @@ class Producer:
                 print(f"  published {index + 1}/{count}", flush=True)
         return published
 
-    def publish_burst(self, count: int, *, threads: int) -> list[Published]:
-        """`count` events as fast as `threads` threads can, each with its own database
-        connection, as a service's web workers publish side by side."""
+    def publish_burst(self, count: int, *, processes: int) -> list[Published]:
+        """`count` events as fast as `processes` producer processes can (this one alone, or
+        forks of it, each with its own connections, as a service's web workers)."""
         print(
-            f"publishing a burst of {count} events as fast as {threads} thread(s) can...",
+            f"publishing a burst of {count} events as fast as {processes} process(es) can...",
             flush=True,
         )
-        shares = [count // threads + (index < count % threads) for index in range(threads)]
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            parts = list(pool.map(self._publish_share, shares))
+        if processes == 1:
+            return self.publish_share(count)
+        shares = [count // processes + (index < count % processes) for index in range(processes)]
+        self._connections.close_all()  # a forked child must not share the parent's connection
+        global _forked_producer  # what the forks inherit: a Producer is not picklable
+        _forked_producer = self
+        pool = multiprocessing.get_context("fork").Pool(processes)
+        try:
+            parts = pool.map(_publish_share_in_fork, shares)
+        finally:
+            pool.close()  # and let them end: terminating them would interrupt them mid-print
+            pool.join()
         return sorted((event for part in parts for event in part), key=lambda e: e.returned_at)
 
-    def _publish_share(self, count: int) -> list[Published]:
-        try:
-            published = []
-            for index in range(count):
-                published.append(self.publish_one())
-                if (index + 1) % 1000 == 0:
-                    print(f"  a thread published {index + 1}/{count}", flush=True)
-            return published
-        finally:
-            self._connections.close_all()  # this thread's own
+    def publish_share(self, count: int) -> list[Published]:
+        published = []
+        for index in range(count):
+            published.append(self.publish_one())
+            if (index + 1) % 1000 == 0:
+                print(f"  published {index + 1}/{count} (pid {os.getpid()})", flush=True)
+        return published
 
     def unsent_count(self) -> int:
         """Events still in the outbox: the relay after commit failed (the sweep is not run)."""
@@ -251,6 +258,13 @@ class Producer:
 
     def close(self) -> None:
         self._connections.close_all()
+
+
+_forked_producer: "Producer | None" = None
+
+
+def _publish_share_in_fork(count: int) -> list[Published]:
+    return _forked_producer.publish_share(count)
 
 
 def order_data() -> dict:
@@ -462,10 +476,10 @@ def steady_phase(producer, consumers, results: Results, *, rate: float, seconds:
         consumer.phase_end()
 
 
-def burst_phase(producer, consumers, results: Results, *, count: int, threads: int) -> None:
+def burst_phase(producer, consumers, results: Results, *, count: int, processes: int) -> None:
     busy_before, processes_before = machine_busy_seconds(), cpu_seconds_by_process()
     started = time.time()
-    published = producer.publish_burst(count, threads=threads)
+    published = producer.publish_burst(count, processes=processes)
     results.burst_count = count
     results.burst_producer_rate = publish_rate(published, started)
     consumers_wait(consumers, count)
@@ -479,13 +493,13 @@ def burst_phase(producer, consumers, results: Results, *, count: int, threads: i
         consumer.phase_end()
 
 
-def drain_phase(producer, consumers, results: Results, *, count: int, threads: int) -> None:
+def drain_phase(producer, consumers, results: Results, *, count: int, processes: int) -> None:
     """The producer alone (workers stopped), then the consumers alone (on the backlog)."""
     print("drain: stopping the workers...", flush=True)
     for consumer in consumers:
         consumer.worker_stop()
     started = time.time()
-    published = producer.publish_burst(count, threads=threads)
+    published = producer.publish_burst(count, processes=processes)
     results.drain_producer_rate = publish_rate(published, started)
     for consumer in consumers:
         consumer.worker_start()
@@ -563,7 +577,7 @@ def report(results: Results, args: argparse.Namespace) -> str:
         f"pool of {args.concurrency}, -l WARNING; handler: {args.handler}",
         f"{args.subject} from {producer_service} to {', '.join(services)}; "
         f"steady: {results.steady_count} events at {args.rate:g}/s; "
-        f"burst and drain: {results.burst_count} events each from {args.producers} thread(s)",
+        f"burst and drain: {results.burst_count} events each from {args.producers} process(es)",
         "",
         columns.format("metric", *services, "producer", "target", "result"),
     ]
@@ -619,7 +633,7 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument("--concurrency", type=int, default=4, help="worker pool size (4)")
     parser.add_argument(
-        "--producers", type=int, default=1, help="producer threads in burst and drain (1)"
+        "--producers", type=int, default=1, help="producer processes in burst and drain (1)"
     )
     parser.add_argument(
         "--handler",
@@ -658,8 +672,8 @@ def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Results:
     results = Results()
     warm_up(producer, consumers)
     steady_phase(producer, consumers, results, rate=args.rate, seconds=args.seconds)
-    burst_phase(producer, consumers, results, count=args.burst, threads=args.producers)
-    drain_phase(producer, consumers, results, count=args.burst, threads=args.producers)
+    burst_phase(producer, consumers, results, count=args.burst, processes=args.producers)
+    drain_phase(producer, consumers, results, count=args.burst, processes=args.producers)
     results.unsent = producer.unsent_count()
     for consumer in consumers:
         results.checks[consumer.service] = (
