@@ -22,7 +22,7 @@ After a warm-up, three phases:
    alone), then the workers started on that backlog (the consumers alone).
 
     cd /work/main && uv run python bench/event_bus.py [--subject order:created] [--rate 100]
-        [--seconds 10] [--burst 5000] [--producers 1] [--pool threads|solo|prefork]
+        [--seconds 10] [--burst 5000] [--producers 2] [--pool threads|solo|prefork]
         [--concurrency 4] [--handler copy|none]
 
 Everything it starts (redis, workers, databases) is stopped or dropped at the end, on Ctrl-C too.
@@ -633,7 +633,10 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument("--concurrency", type=int, default=4, help="worker pool size (4)")
     parser.add_argument(
-        "--producers", type=int, default=1, help="producer processes in burst and drain (1)"
+        "--producers",
+        type=int,
+        default=2,
+        help="producer processes in burst and drain (2, as a service's gunicorn workers)",
     )
     parser.add_argument(
         "--handler",
