@@ -1,8 +1,11 @@
+import ssl
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from django.core.exceptions import ImproperlyConfigured
 
+from ticketing_shared.events.redis_transport import Transport
 from ticketing_shared.settings import service_settings
 
 
@@ -106,3 +109,22 @@ def test_the_worker_pool_is_chosen_by_the_environment(monkeypatch):
     settings = build()
 
     assert (settings["CELERY_WORKER_POOL"], settings["CELERY_WORKER_CONCURRENCY"]) == ("solo", 1)
+
+
+def test_a_tls_broker_keeps_tls_and_checks_its_certificate(monkeypatch):
+    monkeypatch.setenv("CELERY_BROKER_URL", "rediss://broker.example:6380/0")
+
+    settings = build()
+
+    app = Celery("tls-check", set_as_current=False)
+    app.config_from_object(settings, namespace="CELERY")
+    connection = app.connection_for_write()  # not connected: nothing is dialled
+    assert isinstance(connection.transport, Transport)
+    assert connection.ssl == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    assert connection.hostname == "broker.example"
+
+
+def test_a_plain_broker_url_uses_no_tls(monkeypatch):
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+
+    assert build()["CELERY_BROKER_USE_SSL"] is None

@@ -6,6 +6,7 @@ namespace and then adds what is its own (apps, user model, ...). Production mode
 secrets it needs; anything else is local development or tests.
 """
 
+import ssl
 from datetime import timedelta
 from pathlib import Path
 
@@ -234,10 +235,16 @@ def service_settings(
 
 def _celery(*, service: str, env: environ.Env) -> dict:
     """The event bus's worker settings (see `ticketing_shared.events`)."""
+    broker_url = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
     return {
         # One Redis database for the whole bus; each service has its own queues in it.
-        "CELERY_BROKER_URL": env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0"),
+        "CELERY_BROKER_URL": broker_url,
         "CELERY_BROKER_TRANSPORT": "ticketing_shared.events.redis_transport:Transport",
+        # Naming the transport hides the URL's scheme from kombu, which otherwise turns TLS on
+        # for `rediss://` (and then without checking the certificate): say so here, verified.
+        "CELERY_BROKER_USE_SSL": (
+            {"ssl_cert_reqs": ssl.CERT_REQUIRED} if broker_url.startswith("rediss://") else None
+        ),
         "CELERY_BROKER_TRANSPORT_OPTIONS": {
             # An unacknowledged message (its worker died) is delivered again after this long;
             # it must exceed the longest retry countdown plus the longest handler run.
