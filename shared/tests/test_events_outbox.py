@@ -88,6 +88,19 @@ def test_the_sweep_sends_what_an_outage_left_behind_oldest_first(bus):
     assert outbox_sweep() == 0
 
 
+def test_the_relay_after_a_commit_sends_that_commits_events_only(bus):
+    bus.stop()
+    order_create()  # left pending by the outage
+    bus.start()
+
+    order_create()
+
+    latest = OutboxEvent.objects.order_by("position").last()
+    assert queued_event_ids(bus, "tickets.events") == [str(latest.event_id)]
+    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 1  # the sweep's
+    assert outbox_sweep() == 1
+
+
 def test_a_batch_the_broker_refuses_stays_pending_with_the_failure_counted(bus):
     bus.stop()
     order_create()
