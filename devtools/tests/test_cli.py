@@ -1,6 +1,5 @@
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
@@ -10,6 +9,7 @@ from ticketing_devtools.services import SERVICES_BY_NAME, relocated
 
 AUTH = SERVICES_BY_NAME["auth"]
 TICKETS = SERVICES_BY_NAME["tickets"]
+FRONTEND = SERVICES_BY_NAME["frontend"]
 
 
 def test_only_auth_gets_the_private_key(tmp_path):
@@ -74,15 +74,11 @@ def test_database_url_follows_pghost(tmp_path):
 def test_processes_per_mode(tmp_path):
     state = LocalState(tmp_path)
     plain = service_processes(AUTH, tmp_path, state, {}, use_gunicorn=False)
-    worker = service_processes(
-        replace(TICKETS, has_worker=True),
-        tmp_path,
-        state,
-        {},
-        use_gunicorn=True,
-    )
+    without_worker = service_processes(FRONTEND, tmp_path, state, {}, use_gunicorn=False)
+    worker = service_processes(TICKETS, tmp_path, state, {}, use_gunicorn=True)
 
-    assert [p.name for p in plain] == ["auth"]
+    assert [p.name for p in without_worker] == ["frontend"]
+    assert [p.name for p in plain] == ["auth", "auth-worker", "auth-beat"]
     assert plain[0].argv[1:] == ["manage.py", "runserver", "127.0.0.1:8001"]
     assert plain[0].cwd == tmp_path / "auth_service"
     assert [p.name for p in worker] == ["tickets", "tickets-worker", "tickets-beat"]
@@ -96,8 +92,8 @@ def test_moved_services_listen_on_their_moved_ports(tmp_path):
 
     for service, address in ((auth, "127.0.0.1:19001"), (tickets, "127.0.0.1:19002")):
         state = LocalState(tmp_path)
-        [process] = service_processes(service, tmp_path, state, {}, use_gunicorn=False)
-        assert process.argv[-1] == address
+        [web, *_] = service_processes(service, tmp_path, state, {}, use_gunicorn=False)
+        assert web.argv[-1] == address
 
 
 def test_options_default_to_the_usual_run():

@@ -1,7 +1,16 @@
 import pytest
 
 from ticketing_devtools.errors import SetupError
-from ticketing_devtools.services import SERVICES, existing_services, relocated
+from ticketing_devtools.paths import find_repo_root
+from ticketing_devtools.services import (
+    SERVICES,
+    declares_worker,
+    existing_services,
+    relocated,
+)
+from ticketing_shared import registry
+
+REPO = find_repo_root()
 
 
 def make_service(repo, directory, *files):
@@ -11,25 +20,14 @@ def make_service(repo, directory, *files):
         path.touch()
 
 
-def test_registry_matches_the_routing_contract():
-    table = {s.name: (s.directory, s.port, s.prefixes, s.database) for s in SERVICES}
-    assert table == {
-        "auth": ("auth_service", 8001, ("/api/users/", "/admin/users/"), "ticketing_auth"),
-        "tickets": (
-            "tickets_service",
-            8002,
-            ("/api/tickets/", "/admin/tickets/"),
-            "ticketing_tickets",
-        ),
-        "orders": ("orders_service", 8003, ("/api/orders/", "/admin/orders/"), "ticketing_orders"),
-        "payments": (
-            "payments_service",
-            8004,
-            ("/api/payments/", "/admin/payments/"),
-            "ticketing_payments",
-        ),
-        "frontend": ("frontend_service", 8005, ("/",), "ticketing_frontend"),
-    }
+def test_every_registry_entry_is_placed_at_its_defaults():
+    assert [s.name for s in SERVICES] == [entry.name for entry in registry.SERVICES]
+    for service, entry in zip(SERVICES, registry.SERVICES, strict=True):
+        assert service.entry is entry
+        assert (service.port, service.database) == (entry.port, entry.database)
+        assert (service.directory, service.prefixes) == (entry.directory, entry.prefixes)
+        assert service.runs_worker == entry.runs_worker
+        assert service.signs_tokens == entry.signs_tokens
 
 
 def test_only_services_with_manage_py_exist(tmp_path):
@@ -46,9 +44,24 @@ def test_a_worker_needs_a_celery_app_and_something_to_run(tmp_path):
     make_service(tmp_path, "orders_service", "config/celery_app.py", "orders/tasks.py")
     make_service(tmp_path, "payments_service", "payments/tasks.py")
 
-    workers = {s.name: s.has_worker for s in existing_services(tmp_path)}
+    declared = {
+        name: declares_worker(tmp_path / f"{name}_service")
+        for name in ("auth", "tickets", "orders", "payments")
+    }
 
-    assert workers == {"auth": False, "tickets": True, "orders": True, "payments": False}
+    assert declared == {"auth": False, "tickets": True, "orders": True, "payments": False}
+
+
+@pytest.mark.parametrize("service", existing_services(REPO), ids=lambda s: s.name)
+def test_each_service_folder_agrees_with_the_registry_about_its_worker(service):
+    # The runner and the cluster start a worker and beat from the registry alone; a folder with
+    # tasks nobody runs, or a worker with nothing to run, means the two have drifted apart.
+    declared = declares_worker(REPO / service.directory)
+
+    assert declared == service.runs_worker, (
+        f"{service.directory} {'has' if declared else 'has no'} config/celery_app.py with "
+        f"*/tasks.py or */handlers.py, but the registry says runs_worker={service.runs_worker}"
+    )
 
 
 def test_relocated_moves_the_whole_port_block_in_registry_order():
@@ -64,6 +77,9 @@ def test_relocated_moves_the_whole_port_block_in_registry_order():
     assert moved[0].database == "ticketing_auth_e2e_ab12"
     assert moved[-1].database == "ticketing_frontend_e2e_ab12"
     assert moved[0].prefixes == SERVICES[0].prefixes
+    # Moving twice starts from the registry again, not from the first move.
+    assert relocated(moved, port_base=22001)[0].port == 22001
+    assert relocated(moved, database_suffix="_b")[0].database == "ticketing_auth_b"
 
 
 def test_relocated_keeps_a_services_slot_when_earlier_ones_are_missing():

@@ -59,8 +59,8 @@ def django_env(
         # The gateway adds one X-Forwarded-For hop in front of every service.
         "TRUSTED_PROXY_COUNT": "1",
     }
-    if service.name == "auth":
-        # Only the auth service may mint tokens, so only it gets the private key.
+    if service.signs_tokens:
+        # Only the service that mints tokens gets the private key.
         ours["JWT_PRIVATE_KEY_FILE"] = str(state.keys_dir / keys.PRIVATE_KEY_NAME)
     return {**ours, **base, "DATABASE_URL": database_url(service, base)}
 
@@ -85,7 +85,7 @@ def service_processes(
     else:
         argv = [sys.executable, "manage.py", "runserver", address]
     processes = [ProcessSpec(service.name, argv, cwd, env)]
-    if service.has_worker:
+    if service.runs_worker:
         celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
         worker = [*celery, "worker", "-l", "INFO", "-n", f"{service.name}@%h"]
         # The schedule file would otherwise land in the service's source directory.

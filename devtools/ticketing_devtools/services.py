@@ -1,4 +1,9 @@
-"""The registry of Ticketing services: where each lives, its port, and what the gateway sends it."""
+"""The services as one local run places them: the shared registry's entries, on ports and
+databases that a second run beside the usual one can move (`relocated`).
+
+Names, prefixes, default ports, databases, workers and who signs tokens all come from
+`ticketing_shared.registry`; nothing about a service is restated here.
+"""
 
 import re
 from collections.abc import Sequence
@@ -6,11 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ticketing_devtools.errors import SetupError
+from ticketing_shared import registry
 
-# The gateway's catch-all: whatever no other service claims goes to the frontend.
-CATCH_ALL = "/"
 # The registry's ports start here; `relocated` moves the whole block.
-DEFAULT_PORT_BASE = 8001
+DEFAULT_PORT_BASE = min(entry.port for entry in registry.SERVICES)
+LAST_DEFAULT_PORT = max(entry.port for entry in registry.SERVICES)
 # PostgreSQL silently truncates longer names, which would create a database nobody uses.
 MAX_DATABASE_NAME = 63
 DATABASE_SUFFIX = re.compile(r"[a-z0-9_]*")
@@ -18,50 +23,58 @@ DATABASE_SUFFIX = re.compile(r"[a-z0-9_]*")
 
 @dataclass(frozen=True)
 class Service:
-    name: str
-    directory: str
+    """A registry entry where this run puts it: its port and database may differ from the
+    registry's defaults; everything else is the entry's."""
+
+    entry: registry.Service
     port: int
-    prefixes: tuple[str, ...]
     database: str
-    # Whether the service runs a Celery worker and beat; only known once the repo is looked at.
-    has_worker: bool = False
+
+    @classmethod
+    def of(cls, entry: registry.Service) -> "Service":
+        return cls(entry=entry, port=entry.port, database=entry.database)
 
     @property
-    def is_catch_all(self) -> bool:
-        return CATCH_ALL in self.prefixes
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def directory(self) -> str:
+        return self.entry.directory
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return self.entry.prefixes
 
     @property
     def api_prefix(self) -> str | None:
-        return next((p for p in self.prefixes if p.startswith("/api/")), None)
+        return self.entry.api_prefix
 
     @property
     def admin_prefix(self) -> str | None:
-        return next((p for p in self.prefixes if p.startswith("/admin/")), None)
+        return self.entry.admin_prefix
+
+    @property
+    def is_catch_all(self) -> bool:
+        return self.entry.is_catch_all
+
+    @property
+    def runs_worker(self) -> bool:
+        return self.entry.runs_worker
+
+    @property
+    def signs_tokens(self) -> bool:
+        return self.entry.signs_tokens
 
 
-def _api_service(name: str, port: int, resource: str) -> Service:
-    return Service(
-        name=name,
-        directory=f"{name}_service",
-        port=port,
-        prefixes=(f"/api/{resource}/", f"/admin/{resource}/"),
-        database=f"ticketing_{name}",
-    )
-
-
-SERVICES: tuple[Service, ...] = (
-    _api_service("auth", 8001, "users"),
-    _api_service("tickets", 8002, "tickets"),
-    _api_service("orders", 8003, "orders"),
-    _api_service("payments", 8004, "payments"),
-    Service("frontend", "frontend_service", 8005, (CATCH_ALL,), "ticketing_frontend"),
-)
-
-SERVICES_BY_NAME = {service.name: service for service in SERVICES}
+SERVICES: tuple[Service, ...] = tuple(Service.of(entry) for entry in registry.SERVICES)
+SERVICES_BY_NAME: dict[str, Service] = {service.name: service for service in SERVICES}
 
 
 def declares_worker(service_dir: Path) -> bool:
-    """A Celery app plus something for it to run (tasks or event handlers in any app)."""
+    """Whether a service's files give a worker something to do: a Celery app plus tasks or
+    event handlers in some app. Only a check that the folder agrees with the registry's
+    `runs_worker`; the runner goes by the registry."""
     if not (service_dir / "config" / "celery_app.py").is_file():
         return False
     return any(service_dir.glob("*/tasks.py")) or any(service_dir.glob("*/handlers.py"))
@@ -69,12 +82,7 @@ def declares_worker(service_dir: Path) -> bool:
 
 def existing_services(repo: Path) -> list[Service]:
     """The services written so far, in registry order; a service exists once it has manage.py."""
-    found = []
-    for service in SERVICES:
-        service_dir = repo / service.directory
-        if (service_dir / "manage.py").is_file():
-            found.append(replace(service, has_worker=declares_worker(service_dir)))
-    return found
+    return [s for s in SERVICES if (repo / s.directory / "manage.py").is_file()]
 
 
 def relocated(
@@ -86,14 +94,15 @@ def relocated(
         raise SetupError(
             f"database suffix {database_suffix!r}: use lowercase letters, digits and _ only"
         )
-    last_port = port_base + max(s.port for s in SERVICES) - DEFAULT_PORT_BASE
+    last_port = port_base + LAST_DEFAULT_PORT - DEFAULT_PORT_BASE
     if port_base < 1 or last_port > 65535:
         raise SetupError(f"service ports {port_base}-{last_port} are not all valid ports")
     moved = [
         replace(
             service,
-            port=port_base + service.port - DEFAULT_PORT_BASE,
-            database=service.database + database_suffix,
+            # A service keeps its slot in the block, whichever others exist yet.
+            port=port_base + service.entry.port - DEFAULT_PORT_BASE,
+            database=service.entry.database + database_suffix,
         )
         for service in services
     ]
