@@ -1,25 +1,14 @@
-"""Settings of the auth service: the shared ones, plus accounts and token issuing."""
+"""Settings of the auth service: those every service shares, then accounts and token issuing."""
 
-from pathlib import Path
+import os
 
-import environ
+# The service the shared settings are read for (its entry in ticketing_shared.registry).
+os.environ["TICKETING_SERVICE"] = "auth"
 
-from ticketing_shared.settings import service_settings
+from ticketing_shared.settings import *  # noqa: F403
+from ticketing_shared.settings import INSTALLED_APPS, env
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-globals().update(
-    service_settings(
-        service="auth",
-        base_dir=BASE_DIR,
-        api_prefix="api/users/",
-        admin_prefix="admin/users/",
-        local_apps=["rest_framework_simplejwt.token_blacklist", "users"],
-        signs_tokens=True,
-    )
-)
-
-env = environ.Env()
+INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework_simplejwt.token_blacklist", "users"]
 
 AUTH_USER_MODEL = "users.User"
 TICKETING_ADMIN_USER_RESOLVER = "users.selectors.user_get_for_admin"

@@ -1,23 +1,24 @@
+import runpy
 import ssl
-from pathlib import Path
 
 import pytest
 from celery import Celery
 from django.core.exceptions import ImproperlyConfigured
 
+import ticketing_shared.settings
 from ticketing_shared.events.redis_transport import Transport
-from ticketing_shared.settings import service_settings
 
 
-def build(**overrides):
-    arguments = {
-        "service": "sample",
-        "base_dir": Path("/nonexistent/sample_service"),
-        "api_prefix": "api/sample/",
-        "admin_prefix": "admin/sample/",
-        "local_apps": [],
-    }
-    return service_settings(**{**arguments, **overrides})
+def build(monkeypatch, service: str = "sample") -> dict:
+    """The shared settings as a service's process would read them, from the environment."""
+    monkeypatch.setenv("TICKETING_SERVICE", service)
+    return runpy.run_path(ticketing_shared.settings.__file__)
+
+
+@pytest.fixture(autouse=True)
+def no_local_state(monkeypatch, tmp_path):
+    """Each test reads an empty state directory of its own, not the developer's `.local/`."""
+    monkeypatch.setenv("TICKETING_STATE_DIR", str(tmp_path / "state"))
 
 
 @pytest.fixture
@@ -32,21 +33,21 @@ def test_production_needs_a_secret_key(production):
     production.delenv("DJANGO_SECRET_KEY")
 
     with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
-        build()
+        build(production)
 
 
 def test_production_needs_the_public_key(production):
     production.delenv("JWT_PUBLIC_KEY")
 
     with pytest.raises(ImproperlyConfigured, match="JWT_PUBLIC_KEY"):
-        build()
+        build(production)
 
 
 def test_production_needs_the_private_key_to_sign(production):
     production.delenv("JWT_PRIVATE_KEY")
 
     with pytest.raises(ImproperlyConfigured, match="JWT_PRIVATE_KEY"):
-        build(signs_tokens=True)
+        build(production, service="auth")
 
 
 def test_keys_are_read_from_files(production, tmp_path):
@@ -54,11 +55,11 @@ def test_keys_are_read_from_files(production, tmp_path):
     production.delenv("JWT_PUBLIC_KEY")
     production.setenv("JWT_PUBLIC_KEY_FILE", str(tmp_path / "public.pem"))
 
-    assert build()["SIMPLE_JWT"]["VERIFYING_KEY"] == "PUBLIC"
+    assert build(production)["SIMPLE_JWT"]["VERIFYING_KEY"] == "PUBLIC"
 
 
 def test_production_is_secure_by_default(production):
-    settings = build()
+    settings = build(production)
 
     assert settings["DEBUG"] is False
     assert settings["AUTH_COOKIE_SECURE"] is True
@@ -72,7 +73,7 @@ def test_development_defaults_are_local(monkeypatch):
     monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
-    settings = build()
+    settings = build(monkeypatch)
 
     assert settings["DEBUG"] is True
     assert settings["AUTH_COOKIE_SECURE"] is False
@@ -84,14 +85,14 @@ def test_an_unknown_environment_is_refused(monkeypatch):
     monkeypatch.setenv("TICKETING_ENV", "prod")
 
     with pytest.raises(ImproperlyConfigured):
-        build()
+        build(monkeypatch)
 
 
 def test_workers_apply_events_on_one_message_per_thread_with_late_acks(monkeypatch):
     monkeypatch.delenv("EVENTS_WORKER_POOL", raising=False)
     monkeypatch.delenv("EVENTS_WORKER_CONCURRENCY", raising=False)
 
-    settings = build()
+    settings = build(monkeypatch)
 
     assert (settings["CELERY_WORKER_POOL"], settings["CELERY_WORKER_CONCURRENCY"]) == ("threads", 4)
     assert settings["CELERY_WORKER_PREFETCH_MULTIPLIER"] == 1
@@ -106,7 +107,7 @@ def test_the_worker_pool_is_chosen_by_the_environment(monkeypatch):
     monkeypatch.setenv("EVENTS_WORKER_POOL", "solo")
     monkeypatch.setenv("EVENTS_WORKER_CONCURRENCY", "1")
 
-    settings = build()
+    settings = build(monkeypatch)
 
     assert (settings["CELERY_WORKER_POOL"], settings["CELERY_WORKER_CONCURRENCY"]) == ("solo", 1)
 
@@ -114,7 +115,7 @@ def test_the_worker_pool_is_chosen_by_the_environment(monkeypatch):
 def test_a_tls_broker_keeps_tls_and_checks_its_certificate(monkeypatch):
     monkeypatch.setenv("CELERY_BROKER_URL", "rediss://broker.example:6380/0")
 
-    settings = build()
+    settings = build(monkeypatch)
 
     app = Celery("tls-check", set_as_current=False)
     app.config_from_object(settings, namespace="CELERY")
@@ -127,4 +128,64 @@ def test_a_tls_broker_keeps_tls_and_checks_its_certificate(monkeypatch):
 def test_a_plain_broker_url_uses_no_tls(monkeypatch):
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 
-    assert build()["CELERY_BROKER_USE_SSL"] is None
+    assert build(monkeypatch)["CELERY_BROKER_USE_SSL"] is None
+
+
+def test_production_asks_browsers_for_https_for_a_year(production):
+    assert build(production)["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
+
+
+def test_hsts_is_a_setting(production):
+    production.setenv("SECURE_HSTS_SECONDS", "600")
+
+    assert build(production)["SECURE_HSTS_SECONDS"] == 600
+
+
+def test_a_service_is_routed_as_the_registry_says(monkeypatch):
+    settings = build(monkeypatch, service="auth")
+
+    assert settings["TICKETING_API_PREFIX"] == "api/users/"
+    assert settings["TICKETING_ADMIN_PREFIX"] == "admin/users/"
+    assert settings["STATIC_URL"] == "/api/users/static/"
+    assert [queue.name for queue in settings["CELERY_TASK_QUEUES"]] == ["auth.events", "auth.tasks"]
+
+
+def test_only_the_token_signer_reads_the_private_key(monkeypatch):
+    assert build(monkeypatch, service="tickets")["SIMPLE_JWT"]["SIGNING_KEY"] is None
+    assert build(monkeypatch, service="auth")["SIMPLE_JWT"]["SIGNING_KEY"]
+
+
+def test_a_missing_service_name_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("TICKETING_SERVICE", raising=False)
+
+    with pytest.raises(ImproperlyConfigured, match="TICKETING_SERVICE"):
+        runpy.run_path(ticketing_shared.settings.__file__)
+
+
+def test_the_local_runners_env_file_is_read_without_overriding_the_environment(
+    monkeypatch, tmp_path
+):
+    env_dir = tmp_path / "state" / "env"
+    env_dir.mkdir(parents=True)
+    (env_dir / "sample.env").write_text(
+        "DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticketing_sample_copy\n"
+        "REDIS_URL=redis://127.0.0.1:7000/1\n"
+    )
+    # Set, then removed: monkeypatch then also removes what the file puts in the environment.
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/5")
+
+    settings = build(monkeypatch)
+
+    assert settings["DATABASES"]["default"]["NAME"] == "ticketing_sample_copy"
+    assert settings["REDIS_URL"] == "redis://127.0.0.1:6379/5"
+
+
+def test_production_reads_no_local_env_file(production, tmp_path):
+    env_dir = tmp_path / "state" / "env"
+    env_dir.mkdir(parents=True)
+    (env_dir / "sample.env").write_text("DATABASE_URL=postgres://x@127.0.0.1:5432/local_copy\n")
+    production.delenv("DATABASE_URL", raising=False)
+
+    assert build(production)["DATABASES"]["default"]["NAME"] == "ticketing_sample"

@@ -117,7 +117,7 @@ def worker_environment(service: str, database_url: str, **extra: str) -> dict:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.bus.settings",
-        "BUS_SERVICE": service,
+        "TICKETING_SERVICE": service,
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
         # Short enough for tests: redelivery after a crash, retries, and the outbox sweep.

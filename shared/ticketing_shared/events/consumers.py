@@ -25,7 +25,7 @@ from django.utils import timezone
 from ticketing_shared.events.catalog import PayloadInvalid, subject_get
 from ticketing_shared.events.envelope import Event
 from ticketing_shared.events.models import DeadLetter
-from ticketing_shared.events.transport import events_queue
+from ticketing_shared.events.names import events_queue
 from ticketing_shared.logging import event_var
 
 logger = logging.getLogger(__name__)

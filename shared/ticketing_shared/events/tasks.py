@@ -1,8 +1,7 @@
 from celery import shared_task
 
+from ticketing_shared.events.names import OUTBOX_SWEEP_TASK
 from ticketing_shared.events.outbox import outbox_sweep
-
-OUTBOX_SWEEP_TASK = "events.outbox_sweep"
 
 
 @shared_task(name=OUTBOX_SWEEP_TASK, ignore_result=True)

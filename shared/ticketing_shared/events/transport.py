@@ -11,14 +11,11 @@ from collections.abc import Iterable
 from celery import current_app
 
 from ticketing_shared.events.envelope import Event
+from ticketing_shared.events.names import events_queue
 
 logger = logging.getLogger(__name__)
 
 Delivery = tuple[dict, str]  # an envelope and the service it goes to
-
-
-def events_queue(service: str) -> str:
-    return f"{service}.events"
 
 
 def event_send(event: Event, *, consumer: str, replay: bool = False) -> None:
