@@ -1,9 +1,13 @@
-# Sourced by scripts/dev and scripts/test (which set -euo pipefail): puts the caller at the
-# repository root with uv available and the workspace's virtualenv in sync with uv.lock.
+# Sourced by scripts/dev, scripts/test and .ci/run (which set -euo pipefail): puts the caller at
+# the repository root with the system packages installed, uv available and the workspace's
+# virtualenv in sync with uv.lock.
 
 UV_VERSION=0.13.9
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "bootstrap: system packages (scripts/system-packages)"
+scripts/system-packages
 
 if ! command -v uv >/dev/null 2>&1; then
     echo "bootstrap: uv is not on PATH; installing uv==${UV_VERSION} with pip"

@@ -52,6 +52,19 @@ def test_no_tests_fails_a_service_but_not_a_library(tmp_path):
     assert service.outcome == "FAILED: no tests"
 
 
+def test_a_service_whose_tests_the_callers_filter_deselects_does_not_fail(tmp_path):
+    write_tests(tmp_path, "def test_signin(): pass\n")
+
+    result = run_suite(
+        Suite("svc", tmp_path, must_have_tests=True), (*ISOLATED, "-k", "gateway"), io.StringIO()
+    )
+
+    assert result.exit_code == 5
+    assert result.ok
+    assert result.outcome == "none selected"
+    assert (result.passed, result.failed) == (0, 0)
+
+
 def test_closing_line_and_table_total_every_suite(tmp_path):
     results = [
         SuiteResult(Suite("a", tmp_path), 0, PytestCounts({"passed": 3}), 1.0),
@@ -83,3 +96,17 @@ def test_suites_in_order(tmp_path):
     assert [s.must_have_tests for s in suites] == [False, False, True, True, False]
     assert suites[-1].cwd == tmp_path
     assert suites[-1].args == ("tests", "-p", "no:django")
+    assert suites[-1].needs == ("kubectl",)
+
+
+def test_a_suite_whose_program_is_missing_fails_saying_so_without_running(tmp_path):
+    write_tests(tmp_path, "def test_would_pass(): pass\n")
+    out = io.StringIO()
+
+    result = run_suite(Suite("manifests", tmp_path, needs=("no-such-program-here",)), ISOLATED, out)
+
+    assert not result.ok
+    assert result.outcome == "FAILED: no-such-program-here missing"
+    assert (result.passed, result.failed) == (0, 1)
+    assert "manifests: not run: no-such-program-here not installed" in out.getvalue()
+    assert "test_would_pass" not in out.getvalue()

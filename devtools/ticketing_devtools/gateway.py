@@ -4,12 +4,12 @@ Everything nginx writes at run time lives under one prefix directory, so it runs
 and leaves /etc/nginx alone.
 """
 
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from ticketing_devtools.errors import SetupError
+from ticketing_devtools.programs import require_program
 from ticketing_devtools.services import Service
 
 SYSTEM_MIME_TYPES = Path("/etc/nginx/mime.types")
@@ -20,11 +20,7 @@ TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
 def find_nginx() -> str:
-    # /usr/sbin is not on every user's PATH.
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        raise SetupError("nginx is not installed: apt-get install nginx-light")
-    return found
+    return require_program("nginx", package="nginx-light", needed_for="the local gateway")
 
 
 def _json_location(name: str, status: int, body: str) -> list[str]:

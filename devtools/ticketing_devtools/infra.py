@@ -1,7 +1,6 @@
 """Make sure PostgreSQL and Redis answer (starting local ones if needed); create databases."""
 
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -14,6 +13,7 @@ import psycopg2
 from psycopg2 import errors, sql
 
 from ticketing_devtools.errors import SetupError
+from ticketing_devtools.programs import INSTALL_HINT, find_program
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 POSTGRES_CONFIG_DIR = Path("/etc/postgresql")
@@ -106,11 +106,9 @@ def ensure_postgres(
     if not endpoint.is_local:
         raise SetupError(f"{endpoint} does not answer (not local, so not starting it)")
     version = postgres_version()
-    if version is None or shutil.which("pg_ctlcluster") is None:
-        raise SetupError(
-            f"{endpoint} does not answer and PostgreSQL is not installed: "
-            "apt-get install postgresql"
-        )
+    if version is None or find_program("pg_ctlcluster") is None:
+        hint = INSTALL_HINT.format(package="postgresql")
+        raise SetupError(f"{endpoint} does not answer and PostgreSQL is not installed: {hint}")
     say(f"    starting PostgreSQL {version}")
     _run_start_command(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], endpoint
@@ -129,10 +127,9 @@ def ensure_redis(
         return endpoint
     if not endpoint.is_local:
         raise SetupError(f"{endpoint} does not answer (not local, so not starting it)")
-    if shutil.which("redis-server") is None:
-        raise SetupError(
-            f"{endpoint} does not answer and Redis is not installed: apt-get install redis-server"
-        )
+    if find_program("redis-server") is None:
+        hint = INSTALL_HINT.format(package="redis-server")
+        raise SetupError(f"{endpoint} does not answer and Redis is not installed: {hint}")
     say("    starting Redis")
     REDIS_DATA_DIR.mkdir(parents=True, exist_ok=True)
     REDIS_LOG_DIR.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from ticketing_devtools.programs import find_program
 from ticketing_devtools.pytest_summary import PytestCounts, parse_output
 from ticketing_devtools.services import existing_services
 
@@ -23,6 +24,9 @@ class Suite:
     args: tuple[str, ...] = ()
     # Every service must have tests; a library or the cross-service suite may have none yet.
     must_have_tests: bool = False
+    # Programs its tests run, not installable from Debian's archive (the rest is installed by
+    # scripts/system-packages): without one, the suite fails at once saying so.
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,16 +35,28 @@ class SuiteResult:
     exit_code: int
     counts: PytestCounts | None
     seconds: float
+    missing: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
+        if self.missing:
+            return False
         if self.exit_code == NO_TESTS_COLLECTED:
-            return not self.suite.must_have_tests
+            return self.none_selected or not self.suite.must_have_tests
         return self.exit_code == 0
 
     @property
+    def none_selected(self) -> bool:
+        """Tests there, but the caller's `-k` or `-m` chose none of them: not a failure."""
+        return self.counts is not None and self.counts["deselected"] > 0
+
+    @property
     def outcome(self) -> str:
+        if self.missing:
+            return f"FAILED: {', '.join(self.missing)} missing"
         if self.exit_code == NO_TESTS_COLLECTED:
+            if self.none_selected:
+                return "none selected"
             return "FAILED: no tests" if self.suite.must_have_tests else "no tests"
         return "passed" if self.ok else f"FAILED (exit {self.exit_code})"
 
@@ -62,12 +78,21 @@ def repository_suites(repo: Path) -> list[Suite]:
         for service in existing_services(repo)
     ]
     if (repo / "tests").is_dir():
-        suites.append(Suite("tests", repo, ("tests", "-p", "no:django")))
+        # The manifest tests render k8s/ with `kubectl kustomize`.
+        suites.append(Suite("tests", repo, ("tests", "-p", "no:django"), needs=("kubectl",)))
     return suites
 
 
 def run_suite(suite: Suite, extra_args: Sequence[str], out: TextIO) -> SuiteResult:
     """Run pytest for one suite, streaming its output as it comes."""
+    missing = tuple(name for name in suite.needs if find_program(name) is None)
+    if missing:
+        out.write(
+            f"\n==> {suite.name}: not run: {', '.join(missing)} not installed (not on PATH); "
+            f"its tests need {'it' if len(missing) == 1 else 'them'}: install, then run again\n"
+        )
+        out.flush()
+        return SuiteResult(suite, 1, None, 0.0, missing=missing)
     argv = [sys.executable, "-m", "pytest", *suite.args]
     if out.isatty():
         argv.append("--color=yes")  # pytest sees a pipe, not the terminal
@@ -111,7 +136,12 @@ def closing_line(results: Sequence[SuiteResult]) -> str:
 
 
 def run_all(repo: Path, extra_args: Sequence[str], out: TextIO = sys.stdout) -> int:
-    results = [run_suite(suite, extra_args, out) for suite in repository_suites(repo)]
+    suites = repository_suites(repo)
+    # Said first as well as in the summary: the run takes minutes before it gets there.
+    missing = sorted({name for suite in suites for name in suite.needs if not find_program(name)})
+    if missing:
+        out.write(f"warning: not installed: {', '.join(missing)}; suites needing it will fail\n")
+    results = [run_suite(suite, extra_args, out) for suite in suites]
     out.write("\n" + summary_table(results) + "\n\n" + closing_line(results) + "\n")
     out.flush()
     return 0 if all(r.ok for r in results) else 1

@@ -1,0 +1,188 @@
+"""scripts/system-packages decides what to install and how, on a PATH of stand-ins: programs
+present or not, root or not, sudo with or without a password, and an apt-get that records what
+it was asked to do instead of doing it."""
+
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import free_port
+
+from ticketing_devtools.paths import find_repo_root
+
+SCRIPT = find_repo_root() / "scripts" / "system-packages"
+INSTALL = "apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends"
+PROGRAMS = ("nginx", "pg_ctlcluster", "redis-server", "openssl")
+# What the script itself runs, taken from this machine.
+REAL_TOOLS = ("bash", "env", "timeout")
+
+
+@dataclass
+class Machine:
+    bin: Path
+    calls: Path
+    port: int
+
+    def program(self, name: str, body: str = "exit 0", directory: Path | None = None) -> None:
+        path = (directory or self.bin) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"#!/bin/sh\n{body}\n")
+        path.chmod(0o755)
+
+    def remove(self, name: str) -> None:
+        (self.bin / name).unlink()
+
+    def run(self, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["/bin/bash", str(SCRIPT)],
+            env={
+                "PATH": str(self.bin),
+                "SYSTEM_PACKAGES_SBIN": "",
+                "PGPORT": str(self.port),
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    def recorded(self) -> list[str]:
+        return self.calls.read_text().splitlines() if self.calls.exists() else []
+
+
+@pytest.fixture
+def machine(tmp_path) -> Machine:
+    """Root, every program present, apt-get recording its arguments and DEBIAN_FRONTEND."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in REAL_TOOLS:
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    calls = tmp_path / "calls"
+    # Nothing listens here: no PostgreSQL answers unless a test opens it.
+    found = Machine(bin_dir, calls, free_port())
+    for name in PROGRAMS:
+        found.program(name)
+    found.program("id", 'echo "${FAKE_UID:-0}"')
+    found.program("apt-get", f'echo "apt-get $* frontend=$DEBIAN_FRONTEND" >> {calls}')
+    return found
+
+
+def with_sudo(machine: Machine, *, passwordless: bool) -> None:
+    # `sudo -n true` is how the script asks whether sudo works without a password.
+    check = "exit 0" if passwordless else "echo 'sudo: a password is required' >&2; exit 1"
+    machine.program(
+        "sudo",
+        f'[ "$1" = -n ] || exit 99\nshift\n[ "$1" = true ] && {{ {check}; }}\n'
+        f'echo "sudo $1" >> {machine.calls}\nexec "$@"',
+    )
+
+
+def test_nothing_to_do_when_everything_is_installed(machine):
+    result = machine.run()
+
+    assert result.returncode == 0, result.stderr
+    assert "nginx, PostgreSQL, Redis and openssl are installed" in result.stdout
+    assert machine.recorded() == []
+
+
+def test_root_installs_only_what_is_missing_after_one_update(machine):
+    machine.remove("nginx")
+    machine.remove("redis-server")
+
+    result = machine.run()
+
+    assert result.returncode == 0, result.stderr
+    assert machine.recorded() == [
+        "apt-get update -qq frontend=",
+        f"{INSTALL} nginx-light redis-server frontend=noninteractive",
+    ]
+    assert "missing: nginx-light redis-server" in result.stdout
+    assert "installed nginx-light redis-server" in result.stdout
+
+
+def test_nginx_off_the_path_in_an_sbin_directory_counts(machine, tmp_path):
+    machine.remove("nginx")
+    sbin = tmp_path / "sbin"
+    machine.program("nginx", directory=sbin)
+
+    result = machine.run(SYSTEM_PACKAGES_SBIN=str(sbin))
+
+    assert result.returncode == 0, result.stderr
+    assert machine.recorded() == []
+
+
+def test_postgresql_is_installed_only_when_no_server_answers(machine):
+    machine.remove("pg_ctlcluster")
+
+    nothing_answers = machine.run()
+
+    assert nothing_answers.returncode == 0, nothing_answers.stderr
+    assert machine.recorded()[-1] == f"{INSTALL} postgresql frontend=noninteractive"
+    machine.calls.unlink()
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        answers = machine.run(PGPORT=str(server.getsockname()[1]))
+
+    assert answers.returncode == 0, answers.stderr
+    assert "one answers at 127.0.0.1:" in answers.stdout
+    assert machine.recorded() == []
+
+
+def test_not_root_uses_passwordless_sudo(machine):
+    machine.remove("openssl")
+    with_sudo(machine, passwordless=True)
+
+    result = machine.run(FAKE_UID="1000")
+
+    assert result.returncode == 0, result.stderr
+    assert machine.recorded() == [
+        "sudo apt-get",
+        "apt-get update -qq frontend=",
+        "sudo env",
+        f"{INSTALL} openssl frontend=noninteractive",
+    ]
+
+
+@pytest.mark.parametrize("sudo", ["absent", "asks for a password"])
+def test_not_root_without_passwordless_sudo_says_what_to_run_and_stops(machine, sudo):
+    machine.remove("nginx")
+    if sudo != "absent":
+        with_sudo(machine, passwordless=False)
+
+    result = machine.run(FAKE_UID="1000")
+
+    assert result.returncode == 1
+    assert "not root, and sudo needs a password (or is not installed)" in result.stderr
+    assert (
+        "    sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends nginx-light'"
+        in result.stderr.splitlines()
+    )
+    assert machine.recorded() == []
+
+
+def test_without_apt_get_it_names_the_packages_and_stops(machine):
+    machine.remove("nginx")
+    machine.remove("apt-get")
+
+    result = machine.run()
+
+    assert result.returncode == 1
+    assert "apt-get is not available (not Debian or Ubuntu)" in result.stderr
+    assert "(nginx-light)" in result.stderr
+
+
+def test_a_failed_install_stops_with_the_command_to_retry(machine):
+    machine.remove("nginx")
+    machine.program("apt-get", '[ "$1" = update ] || { echo "E: no luck" >&2; exit 100; }')
+
+    result = machine.run()
+
+    assert result.returncode == 1
+    assert "E: no luck" in result.stderr
+    assert "apt-get install failed" in result.stderr
+    assert "apt-get update && apt-get install -y --no-install-recommends nginx-light" in (
+        result.stderr
+    )
