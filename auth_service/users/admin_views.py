@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ticketing_shared.auth.cookies import auth_cookies_clear, auth_cookies_set
-from ticketing_shared.errors.exceptions import BadRequest, TooManyRequests
+from ticketing_shared.errors.exceptions import ApplicationError, TooManyAttempts
 from users.services import session_end, session_start, user_sign_in
 from users.signin_throttle import client_ip
 
@@ -28,9 +28,9 @@ class AdminSignInForm(AdminAuthenticationForm):
                 self.user_cache = user_sign_in(
                     email=email, password=password, ip=client_ip(self.request)
                 )
-            except TooManyRequests as error:
-                raise ValidationError(str(error.detail), code="throttled") from error
-            except BadRequest as error:
+            except TooManyAttempts as error:
+                raise ValidationError(error.message, code="throttled") from error
+            except ApplicationError as error:
                 raise self.get_invalid_login_error() from error
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data

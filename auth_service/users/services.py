@@ -13,7 +13,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from ticketing_shared.errors.exceptions import BadRequest, NotAuthorized, TooManyRequests
+from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, TooManyAttempts
 from users.models import User, email_normalize
 from users.signin_throttle import (
     signin_failure_record,
@@ -40,14 +40,14 @@ def user_create(*, email: str, password: str, is_staff: bool = False) -> User:
     except ValidationError as error:
         raise ValidationError({"password": error.messages}) from error
     if User.objects.filter(email__iexact=user.email).exists():
-        raise BadRequest(EMAIL_IN_USE, field="email")
+        raise ApplicationError(EMAIL_IN_USE, field="email")
     user.set_password(password)
     try:
         # The check above is only the polite answer; the unique index settles races.
         with transaction.atomic():
             user.save(force_insert=True)
     except IntegrityError as error:
-        raise BadRequest(EMAIL_IN_USE, field="email") from error
+        raise ApplicationError(EMAIL_IN_USE, field="email") from error
     return user
 
 
@@ -65,11 +65,11 @@ def user_sign_in(*, email: str, password: str, ip: str) -> User:
     """
     throttle = signin_throttle_state(email=email, ip=ip)
     if throttle.blocked:
-        raise TooManyRequests(TOO_MANY_SIGNIN_FAILURES, retry_after=throttle.retry_after)
+        raise TooManyAttempts(TOO_MANY_SIGNIN_FAILURES, retry_after=throttle.retry_after)
     user = authenticate(request=None, email=email, password=password)
     if user is None:
         signin_failure_record(email=email, ip=ip)
-        raise BadRequest(INVALID_CREDENTIALS)
+        raise ApplicationError(INVALID_CREDENTIALS)
     signin_failures_clear(email=email)
     return user
 

@@ -8,7 +8,7 @@ from django.db import connection
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
 
-from ticketing_shared.errors.exceptions import BadRequest, NotAuthorized
+from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized
 from users.services import (
     session_end,
     session_refresh,
@@ -38,7 +38,7 @@ class TestUserCreate:
     def test_refuses_a_taken_email_in_any_case(self):
         UserFactory(email="taken@example.com")
 
-        with pytest.raises(BadRequest, match="Email in use"):
+        with pytest.raises(ApplicationError, match="Email in use"):
             user_create(email="Taken@Example.com", password="a-long-and-unusual-passphrase")
 
 

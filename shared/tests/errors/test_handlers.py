@@ -2,6 +2,14 @@ import logging
 
 import pytest
 
+from ticketing_shared.errors.exceptions import (
+    ApplicationError,
+    NotAuthorized,
+    NotFound,
+    TooManyAttempts,
+)
+from ticketing_shared.errors.handlers import api_exception_handler
+
 
 @pytest.mark.parametrize(
     ("method", "path"),
@@ -61,3 +69,34 @@ def test_an_unexpected_failure_hides_its_details(api_client, caplog):
     assert response.json() == {"errors": [{"message": "Something went wrong"}]}
     assert "hunter2" not in response.content.decode()
     assert any("hunter2" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (
+            ApplicationError("Ticket is already reserved"),
+            400,
+            {"errors": [{"message": "Ticket is already reserved"}]},
+        ),
+        (
+            ApplicationError("Email in use", field="email"),
+            400,
+            {"errors": [{"message": "Email in use", "field": "email"}]},
+        ),
+        (NotAuthorized(), 401, {"errors": [{"message": "Not authorized"}]}),
+        (NotFound(), 404, {"errors": [{"message": "Not Found"}]}),
+    ],
+)
+def test_domain_errors_map_to_the_contracts_statuses(error, status, body):
+    response = api_exception_handler(error, {})
+
+    assert (response.status_code, response.data) == (status, body)
+
+
+def test_too_many_attempts_says_when_to_retry():
+    response = api_exception_handler(TooManyAttempts("Slow down", retry_after=42), {})
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "42"
+    assert response.data == {"errors": [{"message": "Slow down"}]}

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tests.sample.services import sample_order_create
-from ticketing_shared.errors.exceptions import BadRequest
+from ticketing_shared.errors.exceptions import ApplicationError
 
 
 class WhoAmIApi(APIView):
@@ -31,7 +31,7 @@ class EchoApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if serializer.validated_data["title"] == "reserved":
-            raise BadRequest("Cannot edit a reserved ticket")
+            raise ApplicationError("Cannot edit a reserved ticket")
         return Response({"title": serializer.validated_data["title"]}, status=201)
 
 

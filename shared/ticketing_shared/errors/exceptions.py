@@ -1,33 +1,40 @@
-"""Errors a service raises to answer with a contract status and message."""
+"""The errors a service function raises when a rule of the domain refuses what was asked.
 
-from rest_framework import status
-from rest_framework.exceptions import APIException
-
-
-class NotAuthorized(APIException):
-    """401: no signed-in user, or one who does not own the resource (as the contract keeps it)."""
-
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Not authorized"
-    default_code = "not_authorized"
+They know nothing of HTTP (HackSoft's `ApplicationError`): `ticketing_shared.errors.handlers`
+maps each to the contract's status and error format in one place, and admin views and
+management commands that call the same services show `message` as it is.
+"""
 
 
-class BadRequest(APIException):
-    """400 for a state rule, e.g. `Ticket is already reserved`; `field` names the input at fault."""
+class ApplicationError(Exception):
+    """A rule refused the operation (400 on the API): `Ticket is already reserved`.
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request"
-    default_code = "bad_request"
+    `field` names the input at fault, where one is.
+    """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
+    default_message = "Bad request"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or self.default_message
         self.field = field
+        super().__init__(self.message)
 
 
-class TooManyRequests(APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Too many requests"
-    default_code = "too_many_requests"
+class NotAuthorized(ApplicationError):
+    """No signed-in user, or one who may not touch the resource (401: the contract answers
+    both alike)."""
+
+    default_message = "Not authorized"
+
+
+class NotFound(ApplicationError):
+    default_message = "Not Found"
+
+
+class TooManyAttempts(ApplicationError):
+    """A limit on attempts is reached (429); `retry_after` is in seconds."""
+
+    default_message = "Too many attempts, try again later"
 
     def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
         super().__init__(message)

@@ -9,13 +9,26 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ticketing_shared.errors.exceptions import BadRequest, TooManyRequests
+from ticketing_shared.errors.exceptions import (
+    ApplicationError,
+    NotAuthorized,
+    NotFound,
+    TooManyAttempts,
+)
 from ticketing_shared.errors.responses import error_body
 
 logger = logging.getLogger(__name__)
 
 NOT_FOUND = "Not Found"
 SOMETHING_WENT_WRONG = "Something went wrong"
+
+# The one place where the domain's errors become HTTP statuses; any other ApplicationError
+# is a broken rule of the domain: 400.
+APPLICATION_ERROR_STATUS = {
+    NotAuthorized: status.HTTP_401_UNAUTHORIZED,
+    NotFound: status.HTTP_404_NOT_FOUND,
+    TooManyAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
+}
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response:
@@ -26,6 +39,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     """
     set_rollback()
     headers = {}
+    if isinstance(exc, ApplicationError):
+        return _application_error_response(exc)
     if isinstance(exc, exceptions.ValidationError):
         return Response(
             {"errors": _validation_errors(exc.detail)}, status=status.HTTP_400_BAD_REQUEST
@@ -51,17 +66,25 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         )
     if isinstance(exc, PermissionDenied):
         return Response(error_body("Forbidden"), status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, (TooManyRequests, exceptions.Throttled)):
-        wait = getattr(exc, "retry_after", None) or getattr(exc, "wait", None)
-        if wait:
-            headers["Retry-After"] = str(int(wait))
+    if isinstance(exc, exceptions.Throttled):
+        if exc.wait:
+            headers["Retry-After"] = str(int(exc.wait))
         return Response(error_body(str(exc.detail)), status=exc.status_code, headers=headers)
-    if isinstance(exc, BadRequest):
-        return Response(error_body(str(exc.detail), exc.field), status=exc.status_code)
     if isinstance(exc, exceptions.APIException):
         return Response(error_body(str(exc.detail)), status=exc.status_code)
     logger.exception("unhandled error in %s", type(context.get("view")).__name__)
     return Response(error_body(SOMETHING_WENT_WRONG), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _application_error_response(exc: ApplicationError) -> Response:
+    code = next(
+        (code for kind, code in APPLICATION_ERROR_STATUS.items() if isinstance(exc, kind)),
+        status.HTTP_400_BAD_REQUEST,
+    )
+    headers = {}
+    if isinstance(exc, TooManyAttempts) and exc.retry_after:
+        headers["Retry-After"] = str(int(exc.retry_after))
+    return Response(error_body(exc.message, exc.field), status=code, headers=headers)
 
 
 def _validation_errors(detail, field: str | None = None) -> list[dict]:
