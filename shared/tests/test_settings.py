@@ -26,6 +26,7 @@ def production(monkeypatch):
     monkeypatch.setenv("TICKETING_ENV", "production")
     monkeypatch.setenv("DJANGO_SECRET_KEY", "s" * 50)
     monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "ticketing.example")
+    monkeypatch.setenv("DJANGO_STATIC_ROOT", "/app/staticfiles")
     return monkeypatch
 
 
@@ -189,3 +190,10 @@ def test_production_reads_no_local_env_file(production, tmp_path):
     production.delenv("DATABASE_URL", raising=False)
 
     assert build(production)["DATABASES"]["default"]["NAME"] == "ticketing_sample"
+
+
+def test_production_needs_a_folder_for_static_files(production):
+    production.delenv("DJANGO_STATIC_ROOT")
+
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_STATIC_ROOT"):
+        build(production)

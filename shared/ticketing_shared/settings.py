@@ -236,8 +236,10 @@ USE_TZ = True
 # ------------------------------------------------------------------------------------------
 STATIC_URL = f"/{TICKETING_API_PREFIX}static/"
 # Development serves static files from the apps (whitenoise's finders); a collected folder is
-# used where one is named (the image, the runner's gunicorn mode).
+# used where one is named (the image sets it; so does the runner's gunicorn mode).
 STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
+if PRODUCTION and not STATIC_ROOT:
+    raise ImproperlyConfigured("DJANGO_STATIC_ROOT is required in production")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
