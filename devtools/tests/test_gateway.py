@@ -1,5 +1,6 @@
 import http.client
 import json
+import socket
 import subprocess
 import threading
 from dataclasses import replace
@@ -149,9 +150,146 @@ def test_a_service_that_is_down_gets_a_json_502(tmp_path):
     assert json.loads(body) == {"errors": [{"message": "Service unavailable"}]}
 
 
-def test_a_frontend_takes_everything_else(tmp_path):
-    frontend = replace(SERVICES_BY_NAME["frontend"], port=9999)
-    config = gateway.render_config([frontend], port=8000, prefix_dir=tmp_path)
+def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (http.client would refuse or fix some of them); the answer's
+    status, headers (lowercase names) and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        # Nothing more to send: nginx need not linger for the body it refused.
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
 
-    assert "location / { proxy_pass http://127.0.0.1:9999; }" in config
-    assert "return 404" not in config
+
+def request_line(target: str, *, method: str = "GET", version: str = "HTTP/1.1") -> bytes:
+    return f"{method} {target} {version}\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+
+
+def assert_json_error(answer, status: int, message: str) -> None:
+    got_status, headers, body = answer
+    assert got_status == status, body
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"errors": [{"message": message}]}
+    assert headers["server"] == "nginx"
+
+
+LONG = "a" * 10_000
+REFUSED_BY_NGINX = {
+    "trace": (request_line("/api/users/x", method="TRACE"), 405, "Method not allowed"),
+    "nul in the path": (request_line("/api/users/%00"), 400, "Bad request"),
+    "dot-dot above the root": (request_line("/api/../../etc/passwd"), 400, "Bad request"),
+    "10 kB path": (request_line(f"/api/users/{LONG}"), 414, "Request URI too long"),
+    "10 kB header": (
+        f"GET /api/users/x HTTP/1.1\r\nHost: localhost\r\nX-Big: {LONG}\r\n\r\n".encode(),
+        400,
+        "Request header too large",
+    ),
+    "host with a slash": (
+        b"GET /api/users/x HTTP/1.1\r\nHost: a/b\r\nConnection: close\r\n\r\n",
+        400,
+        "Bad request",
+    ),
+    "unknown transfer coding": (
+        b"POST /api/users/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n"
+        b"Connection: close\r\n\r\n",
+        501,
+        "Not implemented",
+    ),
+    "http/2.0 request line": (
+        request_line("/api/users/x", version="HTTP/2.0"),
+        505,
+        "HTTP version not supported",
+    ),
+    "body over 1 MB": (
+        b"POST /api/users/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2000000\r\n"
+        b"Connection: close\r\n\r\n",
+        413,
+        "Request body too large",
+    ),
+    "an error page asked for directly": (
+        request_line("/_gateway/errors/400"),
+        404,
+        "Not Found",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_BY_NGINX, ids=str)
+def test_whatever_nginx_refuses_itself_is_json_in_the_contracts_format(gateway_port, case):
+    request, status, message = REFUSED_BY_NGINX[case]
+
+    assert_json_error(raw_request(gateway_port, request), status, message)
+
+
+@pytest.mark.parametrize("path", ["/api/foo", "/api/orders/1", "/api", "/admin", "/admin/x/"])
+def test_api_and_admin_paths_no_service_claims_are_a_json_404(gateway_port, path):
+    assert_json_error(raw_request(gateway_port, request_line(path)), 404, "Not Found")
+
+
+def test_no_version_in_the_server_header(gateway_port):
+    _, headers, _ = get(gateway_port, "/api/users/x")
+
+    assert headers["Server"] == "nginx"
+
+
+@pytest.fixture(scope="module")
+def gateway_with_frontend_port(tmp_path_factory, upstreams):
+    """auth and a frontend (the tickets stub standing in for it) behind one gateway."""
+    services = [
+        replace(SERVICES_BY_NAME["auth"], port=upstreams["auth"]),
+        replace(SERVICES_BY_NAME["frontend"], port=upstreams["tickets"]),
+    ]
+    port = free_port()
+    nginx = start_nginx(services, port, tmp_path_factory.mktemp("gateway-with-frontend"))
+    try:
+        wait_for_port(port, timeout=10, alive=lambda: nginx.poll() is None)
+        yield port
+    finally:
+        nginx.terminate()
+        try:
+            nginx.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            nginx.kill()
+            nginx.wait()
+
+
+@pytest.mark.parametrize("path", ["/", "/orders/1", "/x.html", "/apix", "/administrator"])
+def test_a_frontend_takes_everything_else(gateway_with_frontend_port, path):
+    status, _, body = get(gateway_with_frontend_port, path)
+
+    assert status == 200
+    echoed = json.loads(body)
+    assert (echoed["upstream"], echoed["path"]) == ("tickets", path)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/foo", "/api/tickets/1", "/api/tickets", "/api", "/admin/orders/", "/admin"]
+)
+def test_api_and_admin_paths_never_reach_the_frontend(gateway_with_frontend_port, path):
+    status, headers, body = get(gateway_with_frontend_port, path)
+
+    assert status == 404
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"errors": [{"message": "Not Found"}]}
+
+
+def test_services_keep_their_prefixes_beside_a_frontend(gateway_with_frontend_port):
+    status, _, body = get(gateway_with_frontend_port, "/api/users/currentuser")
+
+    assert status == 200
+    assert json.loads(body)["upstream"] == "auth"
+
+
+@pytest.mark.parametrize("case", ["trace", "nul in the path", "10 kB path"])
+def test_refusals_stay_json_beside_a_frontend(gateway_with_frontend_port, case):
+    request, status, message = REFUSED_BY_NGINX[case]
+
+    assert_json_error(raw_request(gateway_with_frontend_port, request), status, message)
