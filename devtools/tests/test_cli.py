@@ -5,6 +5,7 @@ import pytest
 
 from ticketing_devtools.cli import banner, dev_arguments, django_env, service_processes
 from ticketing_devtools.paths import LocalState
+from ticketing_devtools.private_redis import PrivateRedis
 from ticketing_devtools.services import SERVICES_BY_NAME, relocated
 
 AUTH = SERVICES_BY_NAME["auth"]
@@ -64,6 +65,21 @@ def test_the_database_suffix_reaches_the_database_url(tmp_path):
     env = django_env(auth, LocalState(tmp_path), "secret", base={})
 
     assert env["DATABASE_URL"] == "postgres://postgres@127.0.0.1:5432/ticketing_auth_e2e_1f"
+
+
+def test_a_copys_own_redis_wins_over_the_users(tmp_path):
+    base = {
+        "REDIS_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+    private = PrivateRedis(21006, tmp_path / "redis")
+
+    copy = django_env(AUTH, LocalState(tmp_path), "s", base=base, redis_urls=private.urls())
+    usual = django_env(AUTH, LocalState(tmp_path), "s", base=base)
+
+    assert copy["REDIS_URL"] == "redis://127.0.0.1:21006/1"
+    assert copy["CELERY_BROKER_URL"] == "redis://127.0.0.1:21006/0"
+    assert usual["REDIS_URL"] == "redis://127.0.0.1:6379/1"
 
 
 def test_database_url_follows_pghost(tmp_path):

@@ -21,11 +21,13 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import redis
 import requests
 from conftest import free_port
 
 from ticketing_devtools import infra
 from ticketing_devtools.paths import find_repo_root
+from ticketing_devtools.private_redis import BROKER_DATABASE, CACHE_DATABASE, private_redis_port
 from ticketing_devtools.services import SERVICES, existing_services, relocated
 
 REPO = find_repo_root()
@@ -101,6 +103,7 @@ class DevRun:
     gateway_port: int
     service_ports: dict[str, int]
     databases: dict[str, str]  # service name -> database
+    redis_port: int  # its own Redis: its state directory is not the checkout's .local/
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.gateway_port}{path}"
@@ -165,7 +168,8 @@ def start_dev(tmp_path) -> Iterator:
         assert DEV_COMMAND.is_file(), f"{DEV_COMMAND} is missing: is devtools installed?"
         suffix = f"_e2e_{secrets.token_hex(6)}"
         gateway_port = free_port()
-        port_base = free_port_block(len(SERVICES))
+        # The services' ports, then the copy's own Redis.
+        port_base = free_port_block(len(SERVICES) + 1)
         services = relocated(existing_services(REPO), port_base=port_base, database_suffix=suffix)
         state_dir = tmp_path / f"state{suffix}"
         log = tmp_path / f"runner{suffix}.log"
@@ -194,6 +198,7 @@ def start_dev(tmp_path) -> Iterator:
             gateway_port,
             {s.name: s.port for s in services},
             {s.name: s.database for s in services},
+            private_redis_port(port_base),
         )
         runs.append(run)
         if wait:
@@ -210,7 +215,8 @@ def start_dev(tmp_path) -> Iterator:
 def assert_stopped_cleanly(run: DevRun) -> None:
     code = run.interrupt_and_wait()
     assert code == 0, f"exit code {code}\n{run.explain()}"
-    for name, port in {"gateway": run.gateway_port, **run.service_ports}.items():
+    ports = {"gateway": run.gateway_port, "redis": run.redis_port, **run.service_ports}
+    for name, port in ports.items():
         assert not infra.port_in_use(port), f"{name} still listens on {port}\n{run.explain()}"
     left = process_groups_mentioning(str(run.state_dir))
     assert not left, f"processes outlived the runner: groups {left}\n{run.explain()}"
@@ -237,6 +243,30 @@ def wait_for_log(run: DevRun, pattern: re.Pattern, timeout: float = 5) -> None:
             f"no log line matches {pattern.pattern}\n{run.explain()}"
         )
         time.sleep(0.1)
+
+
+def assert_uses_its_own_redis(run: DevRun) -> None:
+    """A copy's sign-in counters (cache) and its workers' queues (broker) are in its own Redis,
+    and the cache's keys never reach the machine's."""
+    machine_cache = redis.Redis(port=6379, db=CACHE_DATABASE)
+    own_cache = redis.Redis(port=run.redis_port, db=CACHE_DATABASE)
+    own_broker = redis.Redis(port=run.redis_port, db=BROKER_DATABASE)
+    machine_before = set(machine_cache.keys("*"))
+
+    failed = requests.post(
+        run.url("/api/users/signin"),
+        json={"email": f"e2e-{secrets.token_hex(4)}@example.com", "password": PASSWORD},
+        timeout=10,
+    )
+
+    assert failed.status_code == 400, run.explain(failed)
+    counters = set(own_cache.keys("*"))
+    assert counters, f"no sign-in failure counted in the copy's Redis\n{run.explain(failed)}"
+    assert not counters & (set(machine_cache.keys("*")) - machine_before)
+    deadline = time.monotonic() + 30
+    while not own_broker.keys("_kombu.binding.*"):
+        assert time.monotonic() < deadline, f"no worker bound its queues\n{run.explain()}"
+        time.sleep(0.2)
 
 
 @pytest.mark.timeout(START_TIMEOUT + 90)
@@ -300,6 +330,8 @@ def test_dev_serves_auth_behind_the_gateway_and_stops_on_ctrl_c(start_dev):
     assert ready.status_code == 200, run.explain(ready)
     assert ready.json()["status"] == "ok"
     assert set(ready.json()["checks"].values()) == {"ok"}, ready.json()
+
+    assert_uses_its_own_redis(run)
 
     assert_stopped_cleanly(run)
     assert (run.state_dir / "keys" / "jwt-private.pem").is_file()

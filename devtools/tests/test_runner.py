@@ -154,3 +154,62 @@ def test_sigterm_stops_children_and_grandchildren():
         if runner.poll() is None:
             runner.kill()
             runner.wait()
+
+
+def test_the_processes_after_one_with_a_readiness_check_start_once_it_is_ready(tmp_path):
+    ready = tmp_path / "ready"
+    slow = python(f"""
+        import pathlib, time
+        time.sleep(0.5)
+        pathlib.Path({str(ready)!r}).touch()
+        time.sleep(60)
+    """)
+    dependent = python(f"""
+        import pathlib
+        print("ready seen" if pathlib.Path({str(ready)!r}).exists() else "too early", flush=True)
+    """)
+    out = io.StringIO()
+
+    Runner(
+        [ProcessSpec("slow", slow, ready=ready.exists), ProcessSpec("dependent", dependent)],
+        out=out,
+        stop_timeout=5,
+    ).run()
+
+    assert "dependent | ready seen" in out.getvalue().splitlines()
+
+
+def test_one_that_exits_before_it_is_ready_stops_the_start(tmp_path):
+    started = tmp_path / "started"
+    out = io.StringIO()
+
+    code = Runner(
+        [
+            ProcessSpec("broken", python("import sys; sys.exit(4)"), ready=lambda: False),
+            ProcessSpec("never", python(f"open({str(started)!r}, 'w')")),
+        ],
+        out=out,
+    ).run()
+
+    assert code != 0
+    assert "broken exited with code 4; stopping" in out.getvalue()
+    assert not started.exists()
+
+
+def test_one_that_is_not_ready_in_time_stops_the_start(tmp_path):
+    started = tmp_path / "started"
+    out = io.StringIO()
+    sleeper = python("import time; time.sleep(60)")
+
+    code = Runner(
+        [
+            ProcessSpec("stuck", sleeper, ready=lambda: False, ready_timeout=0.3),
+            ProcessSpec("never", python(f"open({str(started)!r}, 'w')")),
+        ],
+        out=out,
+        stop_timeout=5,
+    ).run()
+
+    assert code != 0
+    assert "stuck was not ready within 0.3s; stopping" in out.getvalue()
+    assert not started.exists()

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from ticketing_devtools import gateway, infra, keys, suites
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState, find_repo_root
+from ticketing_devtools.private_redis import PrivateRedis, private_redis_port
 from ticketing_devtools.runner import ProcessSpec, Runner
 from ticketing_devtools.services import DEFAULT_PORT_BASE, Service, existing_services, relocated
 
@@ -47,10 +48,16 @@ def database_url(service: Service, env: Mapping[str, str]) -> str:
 
 
 def django_env(
-    service: Service, state: LocalState, secret_key: str, base: Mapping[str, str] = os.environ
+    service: Service,
+    state: LocalState,
+    secret_key: str,
+    base: Mapping[str, str] = os.environ,
+    *,
+    redis_urls: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """What a service's Django and Celery processes see: our defaults, then the user's own,
-    except for the database, which is always the one the runner created and migrated."""
+    except for the database, which is always the one the runner created and migrated, and a
+    copy's own Redis (`redis_urls`), which no REDIS_URL of the user's may replace."""
     ours = {
         "TICKETING_ENV": "development",
         "DJANGO_SECRET_KEY": secret_key,
@@ -62,7 +69,7 @@ def django_env(
     if service.signs_tokens:
         # Only the service that mints tokens gets the private key.
         ours["JWT_PRIVATE_KEY_FILE"] = str(state.keys_dir / keys.PRIVATE_KEY_NAME)
-    return {**ours, **base, "DATABASE_URL": database_url(service, base)}
+    return {**ours, **base, "DATABASE_URL": database_url(service, base), **(redis_urls or {})}
 
 
 def manage(service_dir: Path, env: Mapping[str, str], *args: str) -> None:
@@ -146,13 +153,25 @@ def run_dev(args: argparse.Namespace) -> int:
         port_base=args.service_port_base,
         database_suffix=args.database_suffix,
     )
+    private_redis = None
+    if state.directory.resolve() != LocalState.of_repo(repo).directory.resolve():
+        private_redis = PrivateRedis(private_redis_port(args.service_port_base), state.redis_dir)
     names = ", ".join(s.name for s in services) or "none yet"
     print(f"Ticketing in {repo}; services: {names}", flush=True)
-    nginx = gateway.find_nginx()  # fail before any slow step when it is missing
+    # Fail before any slow step when a program is missing.
+    nginx = gateway.find_nginx()
+    redis_process = private_redis.process() if private_redis else None
 
     step("Checking PostgreSQL and Redis")
     infra.ensure_postgres()
-    infra.ensure_redis()
+    if private_redis is None:
+        infra.ensure_redis()
+    else:
+        where = f"127.0.0.1:{private_redis.port}, data in {private_redis.directory}"
+        print(f"    Redis: this copy's own ({where}), started with the services", flush=True)
+        for name in private_redis.urls():
+            if os.environ.get(name):
+                print(f"    ignoring {name}: this copy has its own Redis", flush=True)
 
     step("Creating databases")
     if os.environ.get("DATABASE_URL"):
@@ -170,7 +189,8 @@ def run_dev(args: argparse.Namespace) -> int:
     secret_key = keys.ensure_secret_key(state.secret_key_file)
     state.celery_dir.mkdir(parents=True, exist_ok=True)
 
-    envs = {s.name: django_env(s, state, secret_key) for s in services}
+    redis_urls = private_redis.urls() if private_redis else None
+    envs = {s.name: django_env(s, state, secret_key, redis_urls=redis_urls) for s in services}
     if args.gunicorn:
         for s in services:
             # Where collectstatic puts the files gunicorn serves (through WhiteNoise), out of
@@ -195,8 +215,12 @@ def run_dev(args: argparse.Namespace) -> int:
         return 0
 
     ports = {s.name: s.port for s in services} | {"gateway": args.port}
+    if private_redis:
+        ports["redis"] = private_redis.port
     check_ports_free(ports)
-    processes = [
+    # The copy's Redis first: the runner starts the rest once it answers.
+    processes = [redis_process] if redis_process else []
+    processes += [
         spec
         for s in services
         for spec in service_processes(s, repo, state, envs[s.name], use_gunicorn=args.gunicorn)

@@ -53,3 +53,13 @@ class LocalState:
     @property
     def celery_dir(self) -> Path:
         return self.directory / "celery"
+
+    @property
+    def redis_dir(self) -> Path:
+        """A copy's own Redis data (the usual run uses the machine's Redis)."""
+        return self.directory / "redis"
+
+    @property
+    def env_dir(self) -> Path:
+        """`<service>.env`: what the runner gave each service, read by `manage.py` by hand."""
+        return self.directory / "env"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -27,6 +27,10 @@ class ProcessSpec:
     argv: Sequence[str]
     cwd: Path | None = None
     env: Mapping[str, str] | None = None
+    # For a process the ones after it depend on (a Redis they connect to at start): the runner
+    # starts the rest only once this says it is ready.
+    ready: Callable[[], bool] | None = None
+    ready_timeout: float = 30
 
 
 @dataclass
@@ -82,11 +86,30 @@ class Runner:
 
     def _start_all(self, running: list[_Running]) -> bool:
         for spec, colour in zip(self.specs, itertools.cycle(COLOURS), strict=False):
+            if self._stop_requested.is_set():
+                break  # stopped while an earlier one got ready: a stop on request, not a failure
             try:
                 running.append(self._start(spec, colour))
             except OSError as error:
                 self.say(f"cannot start {spec.name}: {error}")
                 return False
+            if spec.ready is not None and not self._wait_until_ready(running[-1]):
+                return False
+        return True
+
+    def _wait_until_ready(self, proc: _Running) -> bool:
+        deadline = time.monotonic() + proc.spec.ready_timeout
+        while not proc.spec.ready():
+            if self._stop_requested.is_set():
+                return True
+            if proc.popen.poll() is not None:
+                self.say(f"{proc.spec.name} exited with code {proc.popen.returncode}; stopping")
+                return False
+            if time.monotonic() >= deadline:
+                timeout = proc.spec.ready_timeout
+                self.say(f"{proc.spec.name} was not ready within {timeout:g}s; stopping")
+                return False
+            time.sleep(0.05)
         return True
 
     def _start(self, spec: ProcessSpec, colour: int) -> _Running:
