@@ -1,17 +1,25 @@
 """The Kubernetes manifests, skaffold.yaml and the service images' recipes, checked offline.
 
+What is expected comes from the registry of services (shared/ticketing_shared/registry.py): the
+services that exist (their folder has manage.py), their prefixes, images, databases, which ones
+run a Celery worker and beat, and which one signs tokens. `ticketing-deploy-files` writes the
+files from the same registry; the first test fails when they are stale, the others check what
+the files do, whoever wrote them.
+
 Both overlays are rendered with `kubectl kustomize` (the dev one in a temporary copy of k8s/,
 with throwaway secrets from k8s/make-dev-secrets, so that nothing is written into the
 repository), every rendered resource is validated against the Kubernetes schemas, the YAML
-is linted, and the properties the deployment relies on are asserted: routing, probes, the
-private key staying with the auth service, settings, data on persistent volumes (the databases'
-and the broker's queued events), security contexts, secrets.
+is linted, and the properties the deployment relies on are asserted: routing (with the JSON
+404 for unclaimed paths), probes, the private key staying with the service that signs tokens,
+settings, workers and beats, data on persistent volumes (the databases' and the broker's queued
+events), security contexts, secrets, images.
 
 Run from the repository root: `uv run pytest tests -p no:django`. Needs kubectl (with its
 built-in kustomize) and openssl on PATH.
 """
 
 import copy
+import json
 import os
 import re
 import shlex
@@ -19,6 +27,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +37,8 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from kubernetes_validate.utils import SchemaNotFoundError, latest_version
 
+from ticketing_shared.registry import SERVICES, SERVICES_BY_NAME, Service
+
 REPO = Path(__file__).resolve().parent.parent
 K8S = REPO / "k8s"
 SKAFFOLD = REPO / "skaffold.yaml"
@@ -35,8 +46,18 @@ YAMLLINT_CONFIG = K8S / ".yamllint"
 MAKE_DEV_SECRETS = K8S / "make-dev-secrets"
 OVERLAYS = ("dev", "production")
 
+
+def exists(service: Service) -> bool:
+    return (REPO / service.directory / "manage.py").is_file()
+
+
+# The registry's services that exist so far: the ones deployed.
+DEPLOYED = tuple(service for service in SERVICES if exists(service))
+DEPLOYED_NAMES = {service.name for service in DEPLOYED}
+WITH_WORKER = tuple(service for service in DEPLOYED if service.runs_worker)
 # The one service that signs tokens, and so the one allowed to read the private key.
-SIGNING_SERVICE = "auth"
+SIGNING_SERVICE = next(service.name for service in SERVICES if service.signs_tokens)
+
 JWT_SECRET = "jwt-keys"
 PRIVATE_KEY = "jwt-private.pem"
 PUBLIC_KEY = "jwt-public.pem"
@@ -44,14 +65,32 @@ JWT_DIR = "/var/run/secrets/ticketing/jwt"
 APP_IMAGE_PREFIX = "ticketing/"
 APP_PORT = 8000
 PUBLIC_HOST = "ticketing.local"
+COMPONENT = "app.kubernetes.io/component"
+WORKER_COMMAND = ["celery", "-A", "config.celery_app", "worker", "-l", "INFO"]
+BEAT_COMMAND = [
+    *("celery", "-A", "config.celery_app", "beat", "-l", "INFO"),
+    *("-s", "/tmp/celerybeat-schedule"),  # noqa: S108 (the pod's own emptyDir)
+]
 
-# Contract section 1. Extend when a service is deployed (and `/` for the frontend).
-EXPECTED_ROUTES = {
-    "/api/users": ("auth", APP_PORT),
-    "/admin/users": ("auth", APP_PORT),
+
+def gateway_path(prefix: str) -> str:
+    """A registry prefix as an ingress Prefix path (which ignores a trailing slash)."""
+    return prefix.rstrip("/") or "/"
+
+
+# Contract section 1: each deployed service's prefixes, and (the frontend's `/` aside) nothing
+# else but the two roots that catch the paths under /api/ and /admin/ that no service claims.
+SERVICE_ROUTES = {
+    gateway_path(prefix): service.name for service in DEPLOYED for prefix in service.prefixes
 }
+UNCLAIMED_ROOTS = ("/api", "/admin")
 # What the production operator must create before the first deploy (k8s/README.md).
-OPERATOR_SECRETS = {"jwt-keys", "django-secrets", "auth-postgres", "ticketing-tls"}
+OPERATOR_SECRETS = {
+    "jwt-keys",
+    "django-secrets",
+    "ticketing-tls",
+    *(f"{service.name}-postgres" for service in DEPLOYED),
+}
 # Every service's settings (shared/ticketing_shared/settings.py) read these in the cluster.
 REQUIRED_ENV = (
     "TICKETING_ENV",
@@ -74,10 +113,10 @@ LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
 BOUNDED_FSYNC_POLICIES = {"always", "everysec"}
 PRIVATE_KEY_PATTERN = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 GENERATED_SECRET_FILES = (
-    "jwt-private.pem",
-    "jwt-public.pem",
-    "auth-secret-key",
-    "auth-postgres-password",
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    *(f"{service.name}-secret-key" for service in DEPLOYED),
+    *(f"{service.name}-postgres-password" for service in DEPLOYED),
 )
 
 
@@ -188,14 +227,33 @@ def is_app_image(image: str) -> bool:
     return image.startswith(APP_IMAGE_PREFIX)
 
 
-def app_deployments(docs: list[dict]) -> list[dict]:
-    """The services' web deployments: those running one of our images."""
+def app_workloads(docs: list[dict]) -> list[dict]:
+    """The services' workloads (web, worker, beat): those running one of our images."""
     found = [
         doc
-        for doc in of_kind(docs, "Deployment")
-        if any(is_app_image(c["image"]) for c in pod_template(doc)["spec"]["containers"])
+        for doc in workloads(docs)
+        if any(is_app_image(c["image"]) for c in containers(pod_template(doc)["spec"]))
     ]
-    assert found, "no Deployment runs a ticketing/ image"
+    assert found, "no workload runs a ticketing/ image"
+    return found
+
+
+def component(doc: dict) -> str | None:
+    return label(doc, COMPONENT)
+
+
+def deployments_of(docs: list[dict], kind_of_process: str) -> list[dict]:
+    """The services' Deployments of one component: web, worker or beat."""
+    return [
+        doc
+        for doc in of_kind(docs, "Deployment")
+        if component(doc) == kind_of_process and doc in app_workloads(docs)
+    ]
+
+
+def web_deployments(docs: list[dict]) -> list[dict]:
+    found = deployments_of(docs, "web")
+    assert found, "no web Deployment runs a ticketing/ image"
     return found
 
 
@@ -206,12 +264,25 @@ def service_of(doc: dict) -> str:
     return service
 
 
-def web_container(deployment: dict) -> dict:
-    matches = [
-        c for c in pod_template(deployment)["spec"]["containers"] if is_app_image(c["image"])
-    ]
-    assert len(matches) == 1, f"{name_of(deployment)}: expected one application container"
+def app_container(workload: dict) -> dict:
+    """The one running (not init) container of the workload that runs our image."""
+    matches = [c for c in pod_template(workload)["spec"]["containers"] if is_app_image(c["image"])]
+    assert len(matches) == 1, f"{name_of(workload)}: expected one application container"
     return matches[0]
+
+
+def app_containers(workload: dict) -> list[dict]:
+    """Its containers running our image, init containers included."""
+    return [c for c in containers(pod_template(workload)["spec"]) if is_app_image(c["image"])]
+
+
+def selected_by(docs: list[dict], service: dict) -> list[dict]:
+    selector = service["spec"].get("selector") or {}
+    return [
+        doc
+        for doc in workloads(docs)
+        if selector and selector.items() <= pod_template(doc)["metadata"]["labels"].items()
+    ]
 
 
 def container_port(pod_spec: dict, port) -> int | None:
@@ -365,6 +436,38 @@ def mounted_secret_file(pod_spec: dict, container: dict, path: str) -> tuple[str
     return None
 
 
+# ---- the generated files agree with the registry ----------------------------------------------
+
+
+def test_the_deployment_files_are_generated_from_the_current_registry():
+    """A registry entry added, changed or removed without `uv run ticketing-deploy-files`
+    leaves stale files, and this fails."""
+    script = Path(sys.executable).with_name("ticketing-deploy-files")
+    assert script.is_file(), "ticketing-deploy-files is not installed: uv sync --all-packages"
+    result = run([script, "--check"], cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_registry_has_one_deployed_signing_service():
+    assert [service.name for service in SERVICES if service.signs_tokens] == [SIGNING_SERVICE]
+    assert SIGNING_SERVICE in DEPLOYED_NAMES
+
+
+def test_each_deployed_service_has_its_workloads_and_nothing_else_runs_our_images(overlay):
+    _, docs = overlay
+    for service in DEPLOYED:
+        web = find(docs, "Deployment", service.name)
+        assert component(web) == "web"
+        assert app_container(web)["image"] == service.image
+        assert find(docs, "Service", service.name)
+        database = find(docs, "StatefulSet", f"{service.name}-postgres")
+        assert component(database) == "database"
+    for workload in app_workloads(docs):
+        assert service_of(workload) in DEPLOYED_NAMES, name_of(workload)
+        service = SERVICES_BY_NAME[service_of(workload)]
+        assert {c["image"] for c in app_containers(workload)} == {service.image}
+
+
 # ---- schema validation and lint ----------------------------------------------------------------
 
 
@@ -401,8 +504,8 @@ def test_every_rendered_resource_is_valid(overlay, version):
 
 def test_schema_validation_is_strict(rendered):
     """A misspelt field must be caught, or the validation above proves little."""
-    deployment = copy.deepcopy(app_deployments(rendered["production"])[0])
-    web_container(deployment)["readinesProbe"] = {"httpGet": {"path": "/readyz", "port": 8000}}
+    deployment = copy.deepcopy(web_deployments(rendered["production"])[0])
+    app_container(deployment)["readinesProbe"] = {"httpGet": {"path": "/readyz", "port": 8000}}
     assert schema_errors([deployment], latest_version())
 
 
@@ -434,15 +537,17 @@ def test_base_renders_without_any_secret(kubectl):
 # ---- routing -----------------------------------------------------------------------------------
 
 
-def test_ingress_routes_exactly_the_contract_prefixes(overlay):
-    _, docs = overlay
+def ingress_routes(docs: list[dict]) -> dict[str, tuple[str, int]]:
+    """Each path of the one ingress with its backend (Service, port), checking on the way
+    that it is ingress-nginx, for the public host, by prefix, without rewriting."""
     ingresses = of_kind(docs, "Ingress")
     assert len(ingresses) == 1
     spec = ingresses[0]["spec"]
     assert spec["ingressClassName"] == "nginx"
-    assert "nginx.ingress.kubernetes.io/rewrite-target" not in (
-        ingresses[0]["metadata"].get("annotations") or {}
-    ), "the gateway must not rewrite paths"
+    annotations = ingresses[0]["metadata"].get("annotations") or {}
+    assert "nginx.ingress.kubernetes.io/rewrite-target" not in annotations, (
+        "the gateway must not rewrite paths"
+    )
     routes = {}
     for rule in spec["rules"]:
         assert rule.get("host") in {None, PUBLIC_HOST}
@@ -451,23 +556,95 @@ def test_ingress_routes_exactly_the_contract_prefixes(overlay):
             backend = path["backend"]["service"]
             assert path["path"] not in routes, f"{path['path']} routed twice"
             routes[path["path"]] = (backend["name"], backend["port"]["number"])
-    assert routes == EXPECTED_ROUTES
+    return routes
+
+
+def test_ingress_routes_each_deployed_service_at_exactly_its_prefixes(overlay):
+    _, docs = overlay
+    routes = ingress_routes(docs)
+    claimed = {path: backend for path, backend in routes.items() if path not in UNCLAIMED_ROOTS}
+    for service in DEPLOYED:
+        paths = {path for path, (name, _) in claimed.items() if name == service.name}
+        assert paths == {gateway_path(prefix) for prefix in service.prefixes}, service.name
+    assert claimed == {path: (name, APP_PORT) for path, name in SERVICE_ROUTES.items()}
+
+
+def test_unclaimed_api_and_admin_paths_go_to_a_django_service_not_the_frontend(overlay):
+    """Contract section 1: the gateway answers them with a JSON 404. /api and /admin catch
+    them because every service's prefix lies under one of them and the longest prefix wins."""
+    _, docs = overlay
+    routes = ingress_routes(docs)
+    api_services = {service.name for service in DEPLOYED if not service.is_catch_all}
+    for root in UNCLAIMED_ROOTS:
+        assert root in routes, f"nothing catches the unclaimed paths under {root}/"
+        assert routes[root] == (routes[UNCLAIMED_ROOTS[0]][0], APP_PORT)
+        assert routes[root][0] in api_services, f"{root} goes to {routes[root][0]}"
+    for path in SERVICE_ROUTES:
+        if path != "/":
+            assert any(path.startswith(f"{root}/") for root in UNCLAIMED_ROOTS), path
+
+
+# Requests made with the Django test client inside the fallback service's folder, with the
+# production behaviour of its error pages (DEBUG off); prints [path, method, status, type, body].
+UNCLAIMED_REQUESTS_SCRIPT = """
+import json, os, sys
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST=sys.argv[1])
+answers = []
+for path in sys.argv[2:]:
+    for method in ("get", "post"):
+        response = getattr(client, method)(path)
+        answers.append([path, method, response.status_code, response.get("Content-Type"),
+                        response.content.decode()])
+print(json.dumps(answers))
+"""
+
+
+def test_the_fallback_service_answers_unclaimed_paths_with_the_json_404(rendered, tmp_path):
+    fallback = SERVICES_BY_NAME[ingress_routes(rendered["production"])[UNCLAIMED_ROOTS[0]][0]]
+    not_built = [s.resource for s in SERVICES if s.resource and s.name not in DEPLOYED_NAMES]
+    paths = [
+        *UNCLAIMED_ROOTS,
+        *(f"{root}/" for root in UNCLAIMED_ROOTS),
+        "/api/nosuchresource/x",
+        "/admin/nosuchresource/",
+        *(f"/api/{resource}/x" for resource in not_built),
+        *(f"/admin/{resource}/" for resource in not_built),
+    ]
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_ALLOWED_HOSTS": PUBLIC_HOST,
+        # No local runner's env file: only what is set here.
+        "TICKETING_STATE_DIR": str(tmp_path),
+    }
+    result = run(
+        [sys.executable, "-c", UNCLAIMED_REQUESTS_SCRIPT, PUBLIC_HOST, *paths],
+        cwd=REPO / fallback.directory,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(answers) == 2 * len(paths)
+    for path, method, status, content_type, body in answers:
+        where = f"{method.upper()} {path} on {fallback.name}"
+        assert status == 404, where
+        assert content_type == "application/json", where
+        assert json.loads(body) == {"errors": [{"message": "Not Found"}]}, where
 
 
 def test_every_routed_service_reaches_its_web_container(overlay):
     _, docs = overlay
-    for service_name, port in set(EXPECTED_ROUTES.values()):
+    for service_name, port in set(ingress_routes(docs).values()):
         service = find(docs, "Service", service_name)
         ports = [p for p in service["spec"]["ports"] if p["port"] == port]
         assert len(ports) == 1, f"Service {service_name} does not expose port {port}"
-        selector = service["spec"]["selector"]
-        selected = [
-            doc
-            for doc in workloads(docs)
-            if selector.items() <= pod_template(doc)["metadata"]["labels"].items()
-        ]
+        selected = selected_by(docs, service)
         assert len(selected) == 1, f"Service {service_name} selects {len(selected)} workloads"
-        assert selected[0] in app_deployments(docs)
+        assert selected[0] in web_deployments(docs)
         pod_spec = pod_template(selected[0])["spec"]
         target = ports[0].get("targetPort", port)
         assert container_port(pod_spec, target) == APP_PORT
@@ -476,7 +653,9 @@ def test_every_routed_service_reaches_its_web_container(overlay):
 # ---- probes ------------------------------------------------------------------------------------
 
 
-def test_every_long_running_workload_has_liveness_and_readiness_probes(overlay):
+def test_every_long_running_workload_has_the_probes_it_can_have(overlay):
+    """What listens has liveness and readiness probes; a worker, which listens on nothing,
+    a liveness probe; beat none (see its manifest)."""
     _, docs = overlay
     long_running = [doc for doc in workloads(docs) if doc["kind"] in LONG_RUNNING_KINDS]
     # The services' web deployments, their databases and the broker.
@@ -484,15 +663,20 @@ def test_every_long_running_workload_has_liveness_and_readiness_probes(overlay):
     for workload in long_running:
         for container in pod_template(workload)["spec"]["containers"]:
             where = f"{workload['kind']} {name_of(workload)}/{container['name']}"
-            assert "livenessProbe" in container, where
-            assert "readinessProbe" in container, where
+            if container.get("ports"):
+                assert "livenessProbe" in container, where
+                assert "readinessProbe" in container, where
+            elif component(workload) == "worker":
+                assert "livenessProbe" in container, where
+            else:
+                assert component(workload) == "beat", f"{where}: no port, no probe"
 
 
 def test_service_probes_use_healthz_and_readyz_with_an_allowed_host(overlay):
     _, docs = overlay
-    for deployment in app_deployments(docs):
+    for deployment in web_deployments(docs):
         pod_spec = pod_template(deployment)["spec"]
-        container = web_container(deployment)
+        container = app_container(deployment)
         allowed_hosts = resolve_env(container, docs)["DJANGO_ALLOWED_HOSTS"].split(",")
         for probe_name, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
             probe = container[probe_name]["httpGet"]
@@ -501,6 +685,94 @@ def test_service_probes_use_healthz_and_readyz_with_an_allowed_host(overlay):
             headers = {h["name"].lower(): h["value"] for h in probe.get("httpHeaders", [])}
             # Kubernetes sends the pod IP as Host, which Django would refuse with a 400.
             assert headers.get("host") in allowed_hosts, f"{name_of(deployment)} {probe_name}"
+
+
+# ---- workers and beats -------------------------------------------------------------------------
+
+
+def test_every_service_with_a_worker_runs_one_worker_and_one_beat(overlay):
+    _, docs = overlay
+    for service in DEPLOYED:
+        workers = [d for d in deployments_of(docs, "worker") if service_of(d) == service.name]
+        beats = [d for d in deployments_of(docs, "beat") if service_of(d) == service.name]
+        if not service.runs_worker:
+            assert not workers, f"{service.name} runs no worker in the registry"
+            assert not beats, f"{service.name} runs no beat in the registry"
+            continue
+        assert len(workers) == 1, f"{service.name}: {len(workers)} worker Deployments"
+        assert len(beats) == 1, f"{service.name}: {len(beats)} beat Deployments"
+        assert app_container(workers[0])["command"] == WORKER_COMMAND
+        assert app_container(beats[0])["command"] == BEAT_COMMAND
+    kinds = {component(workload) for workload in app_workloads(docs)}
+    assert kinds == {"web", "worker", "beat"} if WITH_WORKER else {"web"}
+
+
+def test_beat_runs_alone_even_during_a_rollout(overlay):
+    """Two beats would send every periodic task twice."""
+    _, docs = overlay
+    beats = deployments_of(docs, "beat")
+    assert len(beats) == len(WITH_WORKER)
+    for beat in beats:
+        assert beat["spec"]["replicas"] == 1, name_of(beat)
+        assert beat["spec"]["strategy"] == {"type": "Recreate"}, name_of(beat)
+    autoscaled = {
+        autoscaler["spec"]["scaleTargetRef"]["name"]
+        for autoscaler in of_kind(docs, "HorizontalPodAutoscaler")
+    }
+    assert not autoscaled & {name_of(beat) for beat in beats}
+
+
+def test_workers_and_beats_listen_on_nothing(overlay):
+    _, docs = overlay
+    background = [*deployments_of(docs, "worker"), *deployments_of(docs, "beat")]
+    for workload in background:
+        for container in containers(pod_template(workload)["spec"]):
+            assert "ports" not in container, f"{name_of(workload)}/{container['name']}"
+        for service in of_kind(docs, "Service"):
+            assert workload not in selected_by(docs, service), (name_of(service), name_of(workload))
+
+
+def test_workers_and_beats_run_with_their_web_configuration(overlay):
+    """The same settings, secrets, mounts and security as the service's web containers."""
+    _, docs = overlay
+    for workload in [*deployments_of(docs, "worker"), *deployments_of(docs, "beat")]:
+        web = find(docs, "Deployment", service_of(workload))
+        web_pod, pod = pod_template(web)["spec"], pod_template(workload)["spec"]
+        assert pod["volumes"] == web_pod["volumes"], name_of(workload)
+        assert pod["securityContext"] == web_pod["securityContext"], name_of(workload)
+        for key in ("automountServiceAccountToken", "enableServiceLinks"):
+            assert pod.get(key) is False, f"{name_of(workload)}: {key}"
+        expected_env = resolve_env(app_container(web), docs)
+        for container in app_containers(workload):
+            where = f"{name_of(workload)}/{container['name']}"
+            assert resolve_env(container, docs) == expected_env, where
+            assert container["volumeMounts"] == app_container(web)["volumeMounts"], where
+            assert container["securityContext"] == app_container(web)["securityContext"], where
+
+
+def test_a_new_worker_waits_for_the_migrations(overlay):
+    """The web pods' init container migrates; a worker started on the old schema would fail
+    its events until then and use up their retries."""
+    _, docs = overlay
+    for worker in deployments_of(docs, "worker"):
+        init = pod_template(worker)["spec"].get("initContainers", [])
+        assert [c["name"] for c in init] == ["wait-for-migrations"], name_of(worker)
+        script = " ".join(init[0]["command"])
+        assert "python manage.py migrate --check" in script, script
+        assert re.search(r"\buntil\b.*\bsleep\b", script), f"{script}: waits by retrying"
+        assert init[0]["image"] == app_container(worker)["image"]
+
+
+def test_a_worker_liveness_probe_pings_that_worker(overlay):
+    """Celery names a worker celery@<hostname> (the pod's name) unless told otherwise."""
+    _, docs = overlay
+    for worker in deployments_of(docs, "worker"):
+        container = app_container(worker)
+        assert not {"-n", "--hostname"} & set(container["command"]), name_of(worker)
+        probe = " ".join(container["livenessProbe"]["exec"]["command"])
+        assert "celery -A config.celery_app inspect ping" in probe, probe
+        assert '-d "celery@$HOSTNAME"' in probe, probe
+        assert container["livenessProbe"]["timeoutSeconds"] > 10, "longer than the ping's own"
 
 
 # ---- the private key ---------------------------------------------------------------------------
@@ -518,17 +790,20 @@ def test_no_other_service_can_read_the_private_key(overlay):
         )
 
 
-def test_the_auth_service_reads_the_private_key(overlay):
-    """The signing service's web and migrate containers do see the key (so the check above
-    is looking at the right thing)."""
+def test_the_signing_service_reads_the_private_key(overlay):
+    """Every container of the signing service sees the key (its production settings refuse to
+    start without it), so the check above is looking at the right thing."""
     _, docs = overlay
-    auth = find(docs, "Deployment", SIGNING_SERVICE)
-    assert set(private_key_readers(pod_template(auth)["spec"])) == {"migrate", "web"}
+    signing = [w for w in app_workloads(docs) if service_of(w) == SIGNING_SERVICE]
+    assert {component(workload) for workload in signing} >= {"web"}
+    for workload in signing:
+        names = {container["name"] for container in app_containers(workload)}
+        assert set(private_key_readers(pod_template(workload)["spec"])) == names
 
 
 def test_the_private_key_check_catches_a_leak(rendered):
-    """A copy of the auth deployment under another service's name is flagged; showing it
-    the public key alone is not."""
+    """A copy of the signing service's deployment under another service's name is flagged;
+    showing it the public key alone is not."""
     tickets = copy.deepcopy(find(rendered["dev"], "Deployment", SIGNING_SERVICE))
     tickets["metadata"]["labels"]["app.kubernetes.io/name"] = "tickets"
     pod_spec = pod_template(tickets)["spec"]
@@ -544,78 +819,78 @@ def test_the_private_key_check_catches_a_leak(rendered):
 # ---- settings ----------------------------------------------------------------------------------
 
 
-def test_every_service_gets_its_settings(overlay):
+def test_every_service_process_gets_its_settings(overlay):
     _, docs = overlay
     ingress_hosts = {rule.get("host") for rule in of_kind(docs, "Ingress")[0]["spec"]["rules"]}
-    for deployment in app_deployments(docs):
-        service = service_of(deployment)
-        pod_spec = pod_template(deployment)["spec"]
-        container = web_container(deployment)
-        env = resolve_env(container, docs)
-        where = name_of(deployment)
+    for workload in app_workloads(docs):
+        service = service_of(workload)
+        pod_spec = pod_template(workload)["spec"]
+        for container in app_containers(workload):
+            env = resolve_env(container, docs)
+            where = f"{name_of(workload)}/{container['name']}"
 
-        missing = [name for name in REQUIRED_ENV if name not in env]
-        assert not missing, f"{where}: missing {missing}"
-        unexpanded = {k: v for k, v in env.items() if "$(" in v}
-        assert not unexpanded, f"{where}: unresolved references {unexpanded}"
+            missing = [name for name in REQUIRED_ENV if name not in env]
+            assert not missing, f"{where}: missing {missing}"
+            unexpanded = {k: v for k, v in env.items() if "$(" in v}
+            assert not unexpanded, f"{where}: unresolved references {unexpanded}"
 
-        assert env["TICKETING_ENV"] == "production"
-        assert env["REDIS_URL"] == "redis://redis:6379/1"
-        assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
-        assert env["TRUSTED_PROXY_COUNT"] == "1"
-        assert re.fullmatch(
-            rf"<secret django-secrets(-[a-z0-9]{{10}})?/{service}-secret-key>",
-            env["DJANGO_SECRET_KEY"],
-        ), f"{where}: DJANGO_SECRET_KEY must come from the django-secrets Secret"
+            assert env["TICKETING_ENV"] == "production"
+            assert env["REDIS_URL"] == "redis://redis:6379/1"
+            assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+            assert env["TRUSTED_PROXY_COUNT"] == "1"
+            assert re.fullmatch(
+                rf"<secret django-secrets(-[a-z0-9]{{10}})?/{service}-secret-key>",
+                env["DJANGO_SECRET_KEY"],
+            ), f"{where}: DJANGO_SECRET_KEY must come from the django-secrets Secret"
 
-        allowed = env["DJANGO_ALLOWED_HOSTS"].split(",")
-        assert "*" not in allowed, f"{where}: {allowed}"
-        assert "" not in allowed, f"{where}: {allowed}"
-        assert ingress_hosts <= set(allowed), f"{where}: {allowed} misses {ingress_hosts}"
-        for origin in env["CSRF_TRUSTED_ORIGINS"].split(","):
-            scheme, _, host = origin.partition("://")
-            assert scheme == "https", origin
-            assert host in ingress_hosts, origin
+            allowed = env["DJANGO_ALLOWED_HOSTS"].split(",")
+            assert "*" not in allowed, f"{where}: {allowed}"
+            assert "" not in allowed, f"{where}: {allowed}"
+            assert ingress_hosts <= set(allowed), f"{where}: {allowed} misses {ingress_hosts}"
+            for origin in env["CSRF_TRUSTED_ORIGINS"].split(","):
+                scheme, _, host = origin.partition("://")
+                assert scheme == "https", origin
+                assert host in ingress_hosts, origin
 
-        for variable in ("JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE"):
-            if variable not in env:
-                continue
-            mounted = mounted_secret_file(pod_spec, container, env[variable])
-            assert mounted, f"{where}: {variable}={env[variable]} is not a mounted secret file"
-            assert refers_to(mounted[0], JWT_SECRET)
-        assert env["JWT_PUBLIC_KEY_FILE"] == f"{JWT_DIR}/{PUBLIC_KEY}"
-        if service == SIGNING_SERVICE:
-            assert env["JWT_PRIVATE_KEY_FILE"] == f"{JWT_DIR}/{PRIVATE_KEY}"
-        else:
-            assert "JWT_PRIVATE_KEY_FILE" not in env
+            for variable in ("JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE"):
+                if variable not in env:
+                    continue
+                mounted = mounted_secret_file(pod_spec, container, env[variable])
+                assert mounted, f"{where}: {variable}={env[variable]} is not a mounted secret file"
+                assert refers_to(mounted[0], JWT_SECRET)
+            assert env["JWT_PUBLIC_KEY_FILE"] == f"{JWT_DIR}/{PUBLIC_KEY}"
+            if service == SIGNING_SERVICE:
+                assert env["JWT_PRIVATE_KEY_FILE"] == f"{JWT_DIR}/{PRIVATE_KEY}"
+            else:
+                assert "JWT_PRIVATE_KEY_FILE" not in env
 
 
 def test_every_service_uses_its_own_database(overlay):
     _, docs = overlay
-    for deployment in app_deployments(docs):
-        service = service_of(deployment)
-        env = resolve_env(web_container(deployment), docs)
+    for deployment in web_deployments(docs):
+        service = SERVICES_BY_NAME[service_of(deployment)]
+        env = resolve_env(app_container(deployment), docs)
         match = re.fullmatch(
             r"postgres://(?P<user>[^:]+):(?P<password><secret [^>]+>)"
             r"@(?P<host>[^:/]+):5432/(?P<db>\w+)",
             env["DATABASE_URL"],
         )
         assert match, f"{name_of(deployment)}: DATABASE_URL={env['DATABASE_URL']}"
-        assert match["host"] == f"{service}-postgres"
-        assert match["db"] == f"ticketing_{service}"
+        assert match["host"] == f"{service.name}-postgres"
+        assert match["db"] == service.database
 
-        database = find(docs, "StatefulSet", f"{service}-postgres")
+        database = find(docs, "StatefulSet", f"{service.name}-postgres")
         db_env = resolve_env(pod_template(database)["spec"]["containers"][0], docs)
         assert db_env["POSTGRES_USER"] == match["user"]
         assert db_env["POSTGRES_DB"] == match["db"]
         assert db_env["POSTGRES_PASSWORD"] == match["password"]
         assert re.fullmatch(
-            rf"<secret {service}-postgres(-[a-z0-9]{{10}})?/password>", match["password"]
+            rf"<secret {service.name}-postgres(-[a-z0-9]{{10}})?/password>", match["password"]
         )
         postgres = pod_template(database)["spec"]["containers"][0]
         assert db_env["PGDATA"].startswith("/")
         assert volatile_path_problem(database, postgres, db_env["PGDATA"]) is None
-        db_service = find(docs, "Service", f"{service}-postgres")
+        db_service = find(docs, "Service", f"{service.name}-postgres")
         assert [p["port"] for p in db_service["spec"]["ports"]] == [5432]
         assert db_service["spec"]["selector"].items() <= (
             pod_template(database)["metadata"]["labels"].items()
@@ -624,9 +899,9 @@ def test_every_service_uses_its_own_database(overlay):
 
 def test_migrations_run_first_with_the_same_settings(overlay):
     _, docs = overlay
-    for deployment in app_deployments(docs):
+    for deployment in web_deployments(docs):
         pod_spec = pod_template(deployment)["spec"]
-        web = web_container(deployment)
+        web = app_container(deployment)
         migrate = [c for c in pod_spec.get("initContainers", []) if c["name"] == "migrate"]
         assert len(migrate) == 1, f"{name_of(deployment)}: no migrate init container"
         assert migrate[0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
@@ -641,8 +916,9 @@ def test_migrations_run_first_with_the_same_settings(overlay):
 def broker(docs: list[dict]) -> tuple[dict, dict]:
     """(workload, container) behind the host and port of every service's CELERY_BROKER_URL."""
     urls = {
-        resolve_env(web_container(deployment), docs)["CELERY_BROKER_URL"]
-        for deployment in app_deployments(docs)
+        resolve_env(container, docs)["CELERY_BROKER_URL"]
+        for workload in app_workloads(docs)
+        for container in app_containers(workload)
     }
     assert len(urls) == 1, f"the services use different brokers: {urls}"
     url = urlsplit(urls.pop())
@@ -650,12 +926,7 @@ def broker(docs: list[dict]) -> tuple[dict, dict]:
     service = find(docs, "Service", url.hostname)
     ports = [p for p in service["spec"]["ports"] if p["port"] == (url.port or 6379)]
     assert len(ports) == 1, f"Service {url.hostname} does not expose port {url.port}"
-    selector = service["spec"]["selector"]
-    selected = [
-        doc
-        for doc in workloads(docs)
-        if selector.items() <= pod_template(doc)["metadata"]["labels"].items()
-    ]
+    selected = selected_by(docs, service)
     assert len(selected) == 1, f"Service {url.hostname} selects {len(selected)} workloads"
     pod_spec = pod_template(selected[0])["spec"]
     target = container_port(pod_spec, ports[0].get("targetPort", ports[0]["port"]))
@@ -791,13 +1062,15 @@ def test_every_container_is_locked_down(overlay):
 
 
 def test_app_containers_have_a_writable_tmp(overlay):
+    """Where gunicorn's and Celery's files go (beat's schedule among them) on a read-only
+    root filesystem."""
     _, docs = overlay
-    for deployment in app_deployments(docs):
-        pod_spec = pod_template(deployment)["spec"]
+    for workload in app_workloads(docs):
+        pod_spec = pod_template(workload)["spec"]
         volumes = {volume["name"]: volume for volume in pod_spec["volumes"]}
         for container in containers(pod_spec):
             tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]  # noqa: S108
-            assert len(tmp) == 1, f"{name_of(deployment)}/{container['name']}"
+            assert len(tmp) == 1, f"{name_of(workload)}/{container['name']}"
             assert "emptyDir" in volumes[tmp[0]["name"]]
 
 
@@ -832,12 +1105,27 @@ def referenced_secrets(docs: list[dict]) -> dict[str, set[str] | None]:
     return refs
 
 
+def secret_base_name(secret: dict) -> str:
+    """A generated Secret's name without the content hash kustomize appends."""
+    return re.sub(r"-[a-z0-9]{10}$", "", name_of(secret))
+
+
 def test_dev_secrets_are_generated_with_every_key_used(rendered):
     docs = rendered["dev"]
     secrets = {name_of(secret): secret for secret in of_kind(docs, "Secret")}
     for name, keys in referenced_secrets(docs).items():
         assert name in secrets, f"the dev overlay does not generate the Secret {name}"
         assert keys is None or keys <= secrets[name]["data"].keys(), (name, keys)
+
+
+def test_dev_overlay_generates_each_deployed_service_its_secrets(rendered):
+    generated = of_kind(rendered["dev"], "Secret")
+    secrets = {secret_base_name(secret): set(secret["data"]) for secret in generated}
+    assert secrets == {
+        "jwt-keys": {PRIVATE_KEY, PUBLIC_KEY},
+        "django-secrets": {f"{service.name}-secret-key" for service in DEPLOYED},
+        **{f"{service.name}-postgres": {"password"} for service in DEPLOYED},
+    }
 
 
 def test_dev_ingress_has_no_tls_section(rendered):
@@ -860,9 +1148,14 @@ def test_production_ingress_serves_tls_for_every_host(rendered):
 
 
 def test_production_runs_two_replicas_with_resources(rendered):
+    """Two web pods and two workers per service, one beat; requests and a memory limit for
+    every container (the patches select workloads by label: this catches a kind they miss)."""
     docs = rendered["production"]
-    for deployment in app_deployments(docs):
-        assert deployment["spec"]["replicas"] == 2, name_of(deployment)
+    expected_replicas = {"web": 2, "worker": 2, "beat": 1}
+    for deployment in of_kind(docs, "Deployment"):
+        if deployment in app_workloads(docs):
+            replicas = expected_replicas[component(deployment)]
+            assert deployment["spec"]["replicas"] == replicas, name_of(deployment)
     for workload in workloads(docs):
         for container in containers(pod_template(workload)["spec"]):
             where = f"{name_of(workload)}/{container['name']}"
@@ -897,8 +1190,8 @@ def test_production_enlarges_every_volume(rendered):
 
 
 def test_dev_runs_one_replica(rendered):
-    for deployment in app_deployments(rendered["dev"]):
-        assert deployment["spec"]["replicas"] == 1
+    for deployment in app_workloads(rendered["dev"]):
+        assert deployment["spec"]["replicas"] == 1, name_of(deployment)
 
 
 # ---- secrets stay out of the repository --------------------------------------------------------
@@ -937,9 +1230,11 @@ def test_local_secrets_are_git_ignored():
 
 
 def test_make_dev_secrets_writes_a_matching_key_pair_and_random_values(tmp_path):
+    """For the key pair and each deployed service, and nothing else."""
     out = tmp_path / "secrets"
     first = run(["bash", MAKE_DEV_SECRETS, out])
     assert first.returncode == 0, first.stderr
+    assert sorted(path.name for path in out.iterdir()) == sorted(GENERATED_SECRET_FILES)
     for name in GENERATED_SECRET_FILES:
         assert f"created  {out / name}" in first.stdout
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
@@ -949,11 +1244,12 @@ def test_make_dev_secrets_writes_a_matching_key_pair_and_random_values(tmp_path)
     assert private_key.key_size == 2048
     assert private_key.public_key().public_numbers() == public_key.public_numbers()
 
-    password = (out / "auth-postgres-password").read_text()
-    assert re.fullmatch(r"[0-9a-f]{32,}", password), "hex, without a newline"
-    secret_key = (out / "auth-secret-key").read_text()
-    assert len(secret_key) >= 50
-    assert not re.search(r"\s", secret_key)
+    for service in DEPLOYED:
+        password = (out / f"{service.name}-postgres-password").read_text()
+        assert re.fullmatch(r"[0-9a-f]{32,}", password), "hex, without a newline"
+        secret_key = (out / f"{service.name}-secret-key").read_text()
+        assert len(secret_key) >= 50
+        assert not re.search(r"\s", secret_key)
 
     # A second run keeps everything.
     before = {name: (out / name).read_bytes() for name in GENERATED_SECRET_FILES}
@@ -1004,6 +1300,9 @@ def test_skaffold_builds_every_service_image_and_renders_the_dev_overlay(skaffol
     assert skaffold["kind"] == "Config"
     assert skaffold["build"]["local"]["push"] is False
     artifacts = skaffold["build"]["artifacts"]
+    assert {artifact["image"]: artifact["docker"]["dockerfile"] for artifact in artifacts} == {
+        service.image: f"{service.directory}/Dockerfile" for service in DEPLOYED
+    }
     deployed = {
         container["image"]
         for workload in workloads(rendered["dev"])
@@ -1047,6 +1346,49 @@ def dockerfiles(skaffold) -> dict[str, Path]:
     }
 
 
+def copy_sources(path: Path) -> list[str]:
+    """The sources of the Dockerfile's COPY instructions from the build context."""
+    sources = []
+    for keyword, arguments in dockerfile_instructions(path):
+        if keyword == "COPY" and "--from=" not in arguments:
+            sources += [arg for arg in shlex.split(arguments) if not arg.startswith("--")][:-1]
+    return sources
+
+
+def workspace_members() -> list[str]:
+    with (REPO / "pyproject.toml").open("rb") as file:
+        workspace = tomllib.load(file)["tool"]["uv"]["workspace"]
+    members = []
+    for pattern in workspace["members"]:
+        if any(character in pattern for character in "*?["):
+            members += sorted(p.parent.name for p in REPO.glob(f"{pattern}/pyproject.toml"))
+        else:
+            members.append(pattern)
+    return [member for member in members if member not in workspace.get("exclude", [])]
+
+
+def test_each_dockerfile_copies_the_workspace_manifests_and_only_its_own_sources():
+    """uv needs every workspace member's pyproject.toml to use the lock; of the sources, an
+    image holds the shared package and its own service only."""
+    members = workspace_members()
+    assert "shared" in members
+    for service in DEPLOYED:
+        path = REPO / service.directory / "Dockerfile"
+        sources = copy_sources(path)
+        manifests = [
+            source.removesuffix("/pyproject.toml")
+            for source in sources
+            if source.endswith("/pyproject.toml")
+        ]
+        assert manifests == members, f"{path}: copies the pyproject.toml of {manifests}"
+        folders = {source.rstrip("/") for source in sources if source.endswith("/")}
+        assert folders == {"shared", service.directory}, f"{path}: copies {folders}"
+        syncs = [a for k, a in dockerfile_instructions(path) if k == "RUN" and "uv sync" in a]
+        assert syncs, path
+        for sync in syncs:
+            assert f"--package {service.package}" in sync, f"{path}: {sync}"
+
+
 def test_dockerfiles_copy_only_what_exists(dockerfiles):
     for path in dockerfiles.values():
         for keyword, arguments in dockerfile_instructions(path):
@@ -1078,8 +1420,8 @@ def test_dockerfiles_run_the_deployed_command_as_a_non_root_user(dockerfiles, re
             for keyword, arguments in instructions
         ), path
         cmd = [arguments for keyword, arguments in instructions if keyword == "CMD"][-1]
-        for deployment in app_deployments(rendered["dev"]):
-            container = web_container(deployment)
+        for deployment in web_deployments(rendered["dev"]):
+            container = app_container(deployment)
             if container["image"] == image:
                 assert yaml.safe_load(cmd) == container["command"], path
 
