@@ -1426,6 +1426,18 @@ def test_dockerfiles_run_the_deployed_command_as_a_non_root_user(dockerfiles, re
                 assert yaml.safe_load(cmd) == container["command"], path
 
 
+def test_images_name_the_static_files_folder_production_settings_require(dockerfiles):
+    """Production settings refuse to start without DJANGO_STATIC_ROOT; collectstatic fills it
+    at build time and WhiteNoise serves from it."""
+    for path in dockerfiles.values():
+        instructions = dockerfile_instructions(path)
+        envs = " ".join(arguments for keyword, arguments in instructions if keyword == "ENV")
+        assert "DJANGO_STATIC_ROOT=" in envs, f"{path}: no DJANGO_STATIC_ROOT in ENV"
+        assert any(
+            keyword == "RUN" and "collectstatic" in arguments for keyword, arguments in instructions
+        ), path
+
+
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():
     patterns = {
         line.strip()

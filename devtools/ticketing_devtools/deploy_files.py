@@ -901,7 +901,8 @@ ENV PYTHONUNBUFFERED=1 \\
     PYTHONDONTWRITEBYTECODE=1 \\
     VIRTUAL_ENV=/app/.venv \\
     PATH="/app/.venv/bin:${PATH}" \\
-    HOME=/tmp
+    HOME=/tmp \\
+    DJANGO_STATIC_ROOT=/app/staticfiles
 
 RUN groupadd --system --gid 10001 app \\
     && useradd --system --uid 10001 --gid app --home-dir /tmp --no-create-home \\
@@ -912,8 +913,9 @@ COPY {{directory}}/ /app/{{directory}}/
 
 WORKDIR /app/{{directory}}
 
-# Static files are collected at build time (served by WhiteNoise). Production settings insist
-# on secrets; these placeholders exist for this one command only and are not in the image.
+# Static files are collected at build time into DJANGO_STATIC_ROOT (served by WhiteNoise).
+# Production settings insist on secrets; these placeholders exist for this one command only
+# and are not in the image.
 RUN TICKETING_ENV=production \\
     DJANGO_SECRET_KEY=collectstatic-only \\
     JWT_PUBLIC_KEY=collectstatic-only \\
