@@ -82,6 +82,12 @@ def test_a_copys_own_redis_wins_over_the_users(tmp_path):
     assert usual["REDIS_URL"] == "redis://127.0.0.1:6379/1"
 
 
+def test_services_are_told_this_runs_state_directory_whatever_the_user_said(tmp_path):
+    env = django_env(AUTH, LocalState(tmp_path / "copy"), "s", base={"TICKETING_STATE_DIR": "/x"})
+
+    assert env["TICKETING_STATE_DIR"] == str(tmp_path / "copy")
+
+
 def test_database_url_follows_pghost(tmp_path):
     env = django_env(AUTH, LocalState(tmp_path), "s", base={"PGHOST": "/run/pg", "PGPORT": "5433"})
     assert env["DATABASE_URL"] == "postgres://postgres@%2Frun%2Fpg:5433/ticketing_auth"

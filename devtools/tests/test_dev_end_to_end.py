@@ -6,6 +6,7 @@ ports, its own state directory, and databases with a suffix of their own, droppe
 """
 
 import contextlib
+import json
 import os
 import random
 import re
@@ -49,7 +50,8 @@ def isolated_env() -> dict[str, str]:
         if not (
             name.endswith("DATABASE_URL")
             or name.startswith("TICKETING_")
-            or name == "DJANGO_STATIC_ROOT"
+            or name in {"DJANGO_STATIC_ROOT", "REDIS_URL", "CELERY_BROKER_URL"}
+            or name.startswith("JWT_")
         )
     }
 
@@ -235,6 +237,35 @@ def user_emails(database: str) -> list[str]:
         connection.close()
 
 
+MANAGE_PY_SETTINGS = """
+import json, os
+from django.conf import settings
+from django.db import connection
+print(json.dumps({
+    "database": connection.settings_dict["NAME"],
+    "cache": settings.CACHES["default"]["LOCATION"],
+    "broker": settings.CELERY_BROKER_URL,
+    "keys": os.environ.get("JWT_PRIVATE_KEY_FILE"),
+}))
+"""
+
+
+def manage_py_settings(run: DevRun) -> dict[str, str]:
+    """Where `manage.py` run by hand in auth_service/ (in a shell that knows nothing of the run
+    but its state directory) finds its database, cache, broker and signing key."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", MANAGE_PY_SETTINGS],
+        cwd=REPO / "auth_service",
+        env={**isolated_env(), "TICKETING_STATE_DIR": str(run.state_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def wait_for_log(run: DevRun, pattern: re.Pattern, timeout: float = 5) -> None:
     """The runner's log is written by its own threads, a moment after the response went out."""
     deadline = time.monotonic() + timeout
@@ -378,3 +409,12 @@ def test_setup_only_prepares_its_own_database_and_state_and_exits(start_dev):
     assert f"proxy_pass http://127.0.0.1:{run.service_ports['auth']};" in conf
     assert f"listen 127.0.0.1:{run.gateway_port};" in conf
     assert snapshot(REPO / ".local") == developers_state
+
+    # As the README says: manage.py by hand, told the copy's state directory, uses its database
+    # and its Redis, through the env file the runner wrote there.
+    assert manage_py_settings(run) == {
+        "database": run.databases["auth"],
+        "cache": f"redis://127.0.0.1:{run.redis_port}/{CACHE_DATABASE}",
+        "broker": f"redis://127.0.0.1:{run.redis_port}/{BROKER_DATABASE}",
+        "keys": str(run.state_dir / "keys" / "jwt-private.pem"),
+    }

@@ -1,7 +1,9 @@
 import http.client
 import json
+import re
 import socket
 import subprocess
+import sys
 import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -155,18 +157,27 @@ def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     status, headers (lowercase names) and body."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(request)
-        # Nothing more to send: nginx need not linger for the body it refused.
-        sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+        received = b""
+        # Until the whole answer is in, not until nginx closes: after refusing a body it may
+        # linger for seconds, waiting for the body to come.
+        while b"\r\n\r\n" not in received or len(received) < answer_length(received):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = {}
     for line in header_lines:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, body
+
+
+def answer_length(received: bytes) -> int:
+    head, _, _ = received.partition(b"\r\n\r\n")
+    length = re.search(rb"\r\ncontent-length: *(\d+)", head, re.IGNORECASE)
+    return len(head) + 4 + int(length[1]) if length else sys.maxsize
 
 
 def request_line(target: str, *, method: str = "GET", version: str = "HTTP/1.1") -> bytes:

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ticketing_devtools import gateway, infra, keys, suites
+from ticketing_devtools.env_files import env_file_write
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState, find_repo_root
 from ticketing_devtools.private_redis import PrivateRedis, private_redis_port
@@ -56,8 +57,9 @@ def django_env(
     redis_urls: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """What a service's Django and Celery processes see: our defaults, then the user's own,
-    except for the database, which is always the one the runner created and migrated, and a
-    copy's own Redis (`redis_urls`), which no REDIS_URL of the user's may replace."""
+    except for the database, which is always the one the runner created and migrated, the
+    state directory this run uses, and a copy's own Redis (`redis_urls`), which no REDIS_URL of
+    the user's may replace."""
     ours = {
         "TICKETING_ENV": "development",
         "DJANGO_SECRET_KEY": secret_key,
@@ -69,7 +71,13 @@ def django_env(
     if service.signs_tokens:
         # Only the service that mints tokens gets the private key.
         ours["JWT_PRIVATE_KEY_FILE"] = str(state.keys_dir / keys.PRIVATE_KEY_NAME)
-    return {**ours, **base, "DATABASE_URL": database_url(service, base), **(redis_urls or {})}
+    runners = {
+        "DATABASE_URL": database_url(service, base),
+        # Where the service's settings find its env file, and its keys by default.
+        "TICKETING_STATE_DIR": str(state.directory),
+        **(redis_urls or {}),
+    }
+    return {**ours, **base, **runners}
 
 
 def manage(service_dir: Path, env: Mapping[str, str], *args: str) -> None:
@@ -198,6 +206,11 @@ def run_dev(args: argparse.Namespace) -> int:
             envs[s.name].setdefault("DJANGO_STATIC_ROOT", str(state.static_dir / s.name))
             # As in production: no debug pages, static files from the collected folder.
             envs[s.name].setdefault("DJANGO_DEBUG", "false")
+    step("Writing each service's env file (for manage.py by hand)")
+    for service in services:
+        path = state.env_dir / f"{service.name}.env"
+        env_file_write(path, service.name, envs[service.name])
+        print(f"    {path}", flush=True)
     for service in services:
         step(f"Migrating {service.name}")
         manage(repo / service.directory, envs[service.name], "migrate", "--noinput")
