@@ -323,3 +323,14 @@ def test_render_indents_a_value_of_several_lines_and_drops_an_empty_one():
     )
     with pytest.raises(ValueError, match="a line of its own"):
         deploy_files.render("name: {{name}}", name="a\nb")
+
+
+def test_every_template_is_one_the_generator_renders():
+    """A template left behind when its file is no longer generated would mislead its reader."""
+    source = Path(deploy_files.__file__).read_text()
+    templates = [path for path in deploy_files.TEMPLATES.iterdir() if path.name != "README.md"]
+    loads = {
+        *(f'template("{path.name}")' for path in templates if path.is_file()),
+        *(f'fragment("{path.name}")' for path in deploy_files.FRAGMENTS.iterdir()),
+    }
+    assert [load for load in sorted(loads) if load not in source] == []

@@ -13,8 +13,10 @@ resources) and k8s/make-dev-secrets (its SERVICES). The production overlay is no
 its patches select workloads by label, so they name no service, and its kustomization.yaml is
 the operator's to edit (`kustomize edit set image`).
 
-The templates below are the manifests themselves, with `{{name}}` placeholders, so that what a
-reader sees here is what lands in k8s/.
+The templates are the files themselves, with `{{name}}` placeholders (render() below fills
+them), so that what a reader sees is what lands in the repository: deploy_templates/ holds one
+per kind of generated file, deploy_templates/fragments/ the pieces that several files share or
+that only some services get (the private key, the ingress path of each route, ...).
 """
 
 import argparse
@@ -23,6 +25,7 @@ import sys
 import textwrap
 import tomllib
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from ticketing_devtools.errors import SetupError
@@ -55,15 +58,30 @@ API_ROOTS = ("/api", "/admin")
 # Comment lines stay within the project's line length (100) after "# ".
 COMMENT_WIDTH = 96
 
+# Package data, so that the tool finds them wherever it is installed.
+TEMPLATES = resources.files("ticketing_devtools") / "deploy_templates"
+FRAGMENTS = TEMPLATES / "fragments"
+
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
-def render(template: str, **values: str) -> str:
-    """The template with each `{{name}}` replaced. A line that holds nothing but a placeholder
-    takes a value of several lines, each indented as the placeholder was; an empty value
-    removes the line."""
+def template(name: str) -> str:
+    """The template of a whole generated file, from deploy_templates/."""
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def fragment(name: str) -> str:
+    """A piece of a template, from deploy_templates/fragments/: the value of a placeholder that
+    has a line of its own."""
+    return (FRAGMENTS / name).read_text(encoding="utf-8")
+
+
+def render(text: str, /, **values: str) -> str:
+    """The template `text` with each `{{name}}` replaced. A line that holds nothing but a
+    placeholder takes a value of several lines, each indented as the placeholder was; an empty
+    value removes the line."""
     lines = []
-    for line in template.strip("\n").splitlines():
+    for line in text.strip("\n").splitlines():
         whole = _PLACEHOLDER.fullmatch(line.strip())
         if whole:
             indent = line[: len(line) - len(line.lstrip())]
@@ -138,417 +156,6 @@ def public_host(repo: Path) -> str:
 
 # ---- one service's Kubernetes folder ---------------------------------------------------------
 
-_POD_SECURITY = """
-automountServiceAccountToken: false
-# No <SERVICE>_PORT style variables: settings come only from what is below.
-enableServiceLinks: false
-securityContext:
-  runAsNonRoot: true
-  runAsUser: 10001
-  runAsGroup: 10001
-  fsGroup: 10001
-  seccompProfile:
-    type: RuntimeDefault
-"""
-
-_ENV = """
-- name: DJANGO_SECRET_KEY
-  valueFrom:
-    secretKeyRef:
-      name: django-secrets
-      key: {{name}}-secret-key
-# The ingress host, plus the Host header the web container's probes send.
-- name: DJANGO_ALLOWED_HOSTS
-  value: $(PUBLIC_HOST),{{name}}
-- name: DATABASE_USER
-  value: {{name}}
-- name: DATABASE_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{name}}-postgres
-      key: password
-- name: DATABASE_URL
-  value: postgres://$(DATABASE_USER):$(DATABASE_PASSWORD)@{{name}}-postgres:5432/{{database}}
-{{private_key}}
-"""
-
-_PRIVATE_KEY_ENV = """
-# Only the service that signs tokens holds (and mounts) the private key.
-- name: JWT_PRIVATE_KEY_FILE
-  value: /var/run/secrets/ticketing/jwt/jwt-private.pem
-"""
-
-_CONTAINER_SETTINGS = """
-envFrom:{{env_from_anchor}}
-  - configMapRef:
-      name: ticketing-common
-env:{{env_anchor}}
-  {{env}}
-securityContext:{{security_anchor}}
-  allowPrivilegeEscalation: false
-  readOnlyRootFilesystem: true
-  capabilities:
-    drop: ["ALL"]
-volumeMounts:{{mounts_anchor}}
-  - name: jwt-keys
-    mountPath: /var/run/secrets/ticketing/jwt
-    readOnly: true
-  - name: tmp
-    mountPath: /tmp
-"""
-
-# What a container shares with the first one of its pod, which holds the anchors.
-_CONTAINER_SETTINGS_ALIASES = """
-envFrom: *env-from
-env: *env
-"""
-_CONTAINER_SECURITY_ALIASES = """
-securityContext: *container-security
-volumeMounts: *mounts
-"""
-
-_VOLUMES = """
-- name: jwt-keys
-  secret:
-    secretName: jwt-keys
-    defaultMode: 288  # 0440: readable by the pod's group (fsGroup) only
-    # Only the token signer sees the private key; every other service, the public key alone.
-    items:
-      {{private_key_item}}
-      - key: jwt-public.pem
-        path: jwt-public.pem
-- name: tmp
-  emptyDir: {}
-"""
-
-_PRIVATE_KEY_ITEM = """
-- key: jwt-private.pem
-  path: jwt-private.pem
-"""
-
-_WEB_DEPLOYMENT = """
-{{header}}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{name}}
-  labels:
-    app.kubernetes.io/name: {{name}}
-    app.kubernetes.io/component: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: {{name}}
-      app.kubernetes.io/component: web
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: {{name}}
-        app.kubernetes.io/component: web
-    spec:
-      {{pod_security}}
-      initContainers:
-        # Migrations run before the new version serves. Django takes each migration in a
-        # transaction, so a replica that loses a race simply fails, restarts and finds it done.
-        - name: migrate
-          image: {{image}}
-          command: ["python", "manage.py", "migrate", "--noinput"]
-          {{settings}}
-      containers:
-        - name: web
-          image: {{image}}
-          command:
-            - gunicorn
-            - -c
-            - python:ticketing_shared.gunicorn_conf
-            - config.wsgi:application
-          ports:
-            - name: http
-              containerPort: {{port}}
-          {{settings_aliases}}
-          startupProbe:
-            httpGet:
-              path: /healthz
-              port: http
-              httpHeaders:
-                - name: Host
-                  value: {{name}}
-            periodSeconds: 2
-            failureThreshold: 30
-          livenessProbe:
-            httpGet:
-              path: /healthz
-              port: http
-              httpHeaders:
-                - name: Host
-                  value: {{name}}
-            periodSeconds: 10
-            timeoutSeconds: 3
-            failureThreshold: 3
-          readinessProbe:
-            httpGet:
-              path: /readyz
-              port: http
-              httpHeaders:
-                - name: Host
-                  value: {{name}}
-            periodSeconds: 5
-            # /readyz checks the database and Redis, each with a 2 second timeout.
-            timeoutSeconds: 5
-            failureThreshold: 3
-          {{security_aliases}}
-      volumes:
-        {{volumes}}
-"""
-
-_WORKER_DEPLOYMENT = """
-{{header}}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{name}}-worker
-  labels:
-    app.kubernetes.io/name: {{name}}
-    app.kubernetes.io/component: worker
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: {{name}}
-      app.kubernetes.io/component: worker
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: {{name}}
-        app.kubernetes.io/component: worker
-    spec:
-      {{pod_security}}
-      initContainers:
-        # The web pods' init container migrates. A new worker waits for it rather than run new
-        # code on the old schema, where its handlers would fail and use up their retries.
-        - name: wait-for-migrations
-          image: {{image}}
-          command:
-            - sh
-            - -c
-            - until python manage.py migrate --check >/dev/null; do sleep 5; done
-          {{settings}}
-      containers:
-        - name: worker
-          image: {{image}}
-          # The queues (its events and its own tasks) and the pool come from its settings.
-          command: ["celery", "-A", "config.celery_app", "worker", "-l", "INFO"]
-          {{settings_aliases}}
-          # Asks this worker, through the broker, whether it still answers: a worker that runs
-          # but no longer takes messages is restarted. Each probe starts a Python process (about
-          # a second of CPU), hence the long period. It also fails while the broker is down,
-          # when a restart costs nothing: the worker would be reconnecting anyway.
-          livenessProbe:
-            exec:
-              command:
-                - sh
-                - -c
-                - exec celery -A config.celery_app inspect ping --timeout 10 -d "celery@$HOSTNAME"
-            initialDelaySeconds: 30
-            periodSeconds: 120
-            timeoutSeconds: 30
-            failureThreshold: 3
-          {{security_aliases}}
-      volumes:
-        {{volumes}}
-"""
-
-_BEAT_DEPLOYMENT = """
-{{header}}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{name}}-beat
-  labels:
-    app.kubernetes.io/name: {{name}}
-    app.kubernetes.io/component: beat
-spec:
-  # Exactly one: two beats would send every periodic task twice. Recreate stops the old pod
-  # before it starts the new one, where a rolling update would run both for a while.
-  replicas: 1
-  strategy:
-    type: Recreate
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: {{name}}
-      app.kubernetes.io/component: beat
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: {{name}}
-        app.kubernetes.io/component: beat
-    spec:
-      {{pod_security}}
-      containers:
-        - name: beat
-          image: {{image}}
-          # No probes: beat listens on no port and answers no remote control; it exits when it
-          # fails, and Kubernetes restarts it.
-          #
-          # The schedule's state file goes to the /tmp volume (the root filesystem is read-only)
-          # and is lost with the pod: interval tasks then start counting again, crontab ones
-          # keep their times.
-          command:
-            - celery
-            - -A
-            - config.celery_app
-            - beat
-            - -l
-            - INFO
-            - -s
-            - /tmp/celerybeat-schedule
-          {{settings}}
-      volumes:
-        {{volumes}}
-"""
-
-_WEB_SERVICE = """
-{{header}}
-apiVersion: v1
-kind: Service
-metadata:
-  name: {{name}}
-  labels:
-    app.kubernetes.io/name: {{name}}
-    app.kubernetes.io/component: web
-spec:
-  selector:
-    app.kubernetes.io/name: {{name}}
-    app.kubernetes.io/component: web
-  ports:
-    - name: http
-      port: {{port}}
-      targetPort: http
-"""
-
-_POSTGRES_STATEFULSET = """
-{{header}}
-apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: {{name}}-postgres
-  labels:
-    app.kubernetes.io/name: {{name}}-postgres
-    app.kubernetes.io/component: database
-spec:
-  serviceName: {{name}}-postgres
-  replicas: 1
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: {{name}}-postgres
-      app.kubernetes.io/component: database
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: {{name}}-postgres
-        app.kubernetes.io/component: database
-    spec:
-      automountServiceAccountToken: false
-      enableServiceLinks: false
-      securityContext:
-        # The postgres user and group of the postgres:15-alpine image.
-        runAsNonRoot: true
-        runAsUser: 70
-        runAsGroup: 70
-        fsGroup: 70
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
-        - name: postgres
-          image: postgres:15-alpine
-          env:
-            - name: POSTGRES_USER
-              value: {{name}}
-            - name: POSTGRES_DB
-              value: {{database}}
-            - name: POSTGRES_PASSWORD
-              valueFrom:
-                secretKeyRef:
-                  name: {{name}}-postgres
-                  key: password
-            # A subdirectory: the volume's root may hold lost+found.
-            - name: PGDATA
-              value: /var/lib/postgresql/data/pgdata
-          ports:
-            - name: postgres
-              containerPort: 5432
-          startupProbe:
-            exec:
-              command: {{pg_isready}}
-            periodSeconds: 2
-            failureThreshold: 60
-          livenessProbe:
-            exec:
-              command: {{pg_isready}}
-            periodSeconds: 10
-            timeoutSeconds: 5
-            failureThreshold: 6
-          readinessProbe:
-            exec:
-              command: {{pg_isready}}
-            periodSeconds: 5
-            timeoutSeconds: 3
-          securityContext:
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            capabilities:
-              drop: ["ALL"]
-          volumeMounts:
-            - name: data
-              mountPath: /var/lib/postgresql/data
-            - name: run
-              mountPath: /var/run/postgresql
-            - name: tmp
-              mountPath: /tmp
-      volumes:
-        - name: run
-          emptyDir: {}
-        - name: tmp
-          emptyDir: {}
-  volumeClaimTemplates:
-    - metadata:
-        name: data
-      spec:
-        accessModes: ["ReadWriteOnce"]
-        resources:
-          requests:
-            storage: 1Gi
-"""
-
-_POSTGRES_SERVICE = """
-{{header}}
-apiVersion: v1
-kind: Service
-metadata:
-  name: {{name}}-postgres
-  labels:
-    app.kubernetes.io/name: {{name}}-postgres
-    app.kubernetes.io/component: database
-spec:
-  selector:
-    app.kubernetes.io/name: {{name}}-postgres
-    app.kubernetes.io/component: database
-  ports:
-    - name: postgres
-      port: 5432
-      targetPort: postgres
-"""
-
-_SERVICE_KUSTOMIZATION = """
-{{header}}
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-
-resources:
-  {{resources}}
-"""
-
 
 def _service_values(service: Service) -> dict[str, str]:
     return {
@@ -562,8 +169,10 @@ def _service_values(service: Service) -> dict[str, str]:
 def _container_settings(service: Service, *, anchors: bool) -> str:
     """envFrom, env, securityContext and volumeMounts: the same in every container of a
     service, so that its web, migrations, worker and beat see one configuration."""
-    private_key = _PRIVATE_KEY_ENV if service.signs_tokens else ""
-    env = render(_ENV, private_key=private_key, **_service_values(service))
+    private_key = fragment("container-env-private-key.yaml") if service.signs_tokens else ""
+    env = render(
+        fragment("container-env.yaml"), private_key=private_key, **_service_values(service)
+    )
     anchor_names = {
         "env_from_anchor": "env-from",
         "env_anchor": "env",
@@ -571,18 +180,20 @@ def _container_settings(service: Service, *, anchors: bool) -> str:
         "mounts_anchor": "mounts",
     }
     marks = {key: f" &{anchor}" if anchors else "" for key, anchor in anchor_names.items()}
-    return render(_CONTAINER_SETTINGS, env=env, **marks)
+    return render(fragment("container-settings.yaml"), env=env, **marks)
 
 
 def _pod_values(service: Service) -> dict[str, str]:
-    private_key_item = _PRIVATE_KEY_ITEM if service.signs_tokens else ""
+    private_key_item = fragment("pod-volumes-private-key.yaml") if service.signs_tokens else ""
     return {
         **_service_values(service),
-        "pod_security": _POD_SECURITY,
+        "pod_security": fragment("pod-security.yaml"),
+        # The first container of a pod holds the settings with YAML anchors; the others refer
+        # to them by alias, so that they cannot drift apart.
         "settings": _container_settings(service, anchors=True),
-        "settings_aliases": _CONTAINER_SETTINGS_ALIASES,
-        "security_aliases": _CONTAINER_SECURITY_ALIASES,
-        "volumes": render(_VOLUMES, private_key_item=private_key_item),
+        "settings_aliases": fragment("container-settings-aliases.yaml"),
+        "security_aliases": fragment("container-security-aliases.yaml"),
+        "volumes": render(fragment("pod-volumes.yaml"), private_key_item=private_key_item),
     }
 
 
@@ -593,17 +204,17 @@ def service_files(service: Service) -> dict[Path, str]:
     pg_isready = ["pg_isready", "-h", "127.0.0.1", "-U", service.name, "-d", service.database]
     files = {
         folder / "deployment.yaml": render(
-            _WEB_DEPLOYMENT,
+            template("web-deployment.yaml"),
             header=header(
                 f"The {service.name} service's web processes (gunicorn), after its migrations."
             ),
             **pod,
         ),
-        folder / "service.yaml": render(_WEB_SERVICE, header=header(), **pod),
+        folder / "service.yaml": render(template("web-service.yaml"), header=header(), **pod),
     }
     if service.runs_worker:
         files[folder / "worker-deployment.yaml"] = render(
-            _WORKER_DEPLOYMENT,
+            template("worker-deployment.yaml"),
             header=header(
                 f"The {service.name} service's Celery worker: the events it consumes and its own "
                 "tasks. No Service and no port: it talks to the broker and its database only."
@@ -611,28 +222,31 @@ def service_files(service: Service) -> dict[Path, str]:
             **pod,
         )
         files[folder / "beat-deployment.yaml"] = render(
-            _BEAT_DEPLOYMENT,
+            template("beat-deployment.yaml"),
             header=header(
                 f"The {service.name} service's Celery beat: sends its periodic tasks (the outbox "
                 "sweep, housekeeping) to its worker."
             ),
+            # Alone in its pod: no other container refers to anchors.
             **{**pod, "settings": _container_settings(service, anchors=False)},
         )
     files[folder / "postgres-statefulset.yaml"] = render(
-        _POSTGRES_STATEFULSET,
+        template("postgres-statefulset.yaml"),
         header=header(f"The {service.name} service's own PostgreSQL, database {service.database}."),
         pg_isready="[" + ", ".join(f'"{arg}"' for arg in pg_isready) + "]",
         **pod,
     )
-    files[folder / "postgres-service.yaml"] = render(_POSTGRES_SERVICE, header=header(), **pod)
-    resources = [path.name for path in files]
+    files[folder / "postgres-service.yaml"] = render(
+        template("postgres-service.yaml"), header=header(), **pod
+    )
+    workloads_and_services = [path.name for path in files]
     files[folder / "kustomization.yaml"] = render(
-        _SERVICE_KUSTOMIZATION,
+        template("service-kustomization.yaml"),
         header=header(
             f"The {service.name} service: its web processes, its Celery worker and beat (where it "
             "has them) and its own PostgreSQL."
         ),
-        resources=_yaml_list(resources),
+        resources=_yaml_list(workloads_and_services),
     )
     return files
 
@@ -642,31 +256,6 @@ def _yaml_list(items: Sequence[str]) -> str:
 
 
 # ---- routing ---------------------------------------------------------------------------------
-
-_INGRESS = """
-{{header}}
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ticketing
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: {{host}}
-      http:
-        paths:
-          {{paths}}
-"""
-
-_INGRESS_PATH = """
-- path: {{path}}
-  pathType: Prefix
-  backend:
-    service:
-      name: {{service}}
-      port:
-        number: {{port}}
-"""
 
 
 def fallback_service(services: Sequence[Service]) -> Service | None:
@@ -715,29 +304,17 @@ def ingress(services: Sequence[Service], host: str) -> str:
             "snippet annotations: ingress-nginx disables them by default."
         )
     paths = "\n".join(
-        render(_INGRESS_PATH, path=path, service=service, port=str(APP_PORT)).rstrip("\n")
+        render(
+            fragment("ingress-path.yaml"), path=path, service=service, port=str(APP_PORT)
+        ).rstrip("\n")
         for path, service in ingress_routes(services).items()
     )
-    return render(_INGRESS, header=header(description), host=host, paths=paths)
-
-
-_INGRESS_TLS = """
-{{header}}
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ticketing
-spec:
-  tls:
-    - hosts:
-        - {{host}}
-      secretName: ticketing-tls
-"""
+    return render(template("ingress.yaml"), header=header(description), host=host, paths=paths)
 
 
 def ingress_tls(host: str) -> str:
     return render(
-        _INGRESS_TLS,
+        template("ingress-tls.yaml"),
         header=header(
             "HTTPS with a certificate the operator stores in the Secret ticketing-tls (or that "
             "cert-manager issues into it). ingress-nginx then redirects plain HTTP to HTTPS. "
@@ -749,41 +326,10 @@ def ingress_tls(host: str) -> str:
 
 # ---- the dev overlay, skaffold ---------------------------------------------------------------
 
-_DEV_KUSTOMIZATION = """
-{{header}}
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-
-resources:
-  - ../../base
-
-generatorOptions:
-  labels:
-    app.kubernetes.io/part-of: ticketing
-
-# Names match what the base references; kustomize appends a content hash and rewrites the
-# references, so changing a secret rolls the pods that use it.
-secretGenerator:
-  - name: jwt-keys
-    files:
-      - jwt-private.pem=secrets/jwt-private.pem
-      - jwt-public.pem=secrets/jwt-public.pem
-  - name: django-secrets
-    files:
-      {{secret_keys}}
-  {{database_passwords}}
-"""
-
-_POSTGRES_GENERATOR = """
-- name: {{name}}-postgres
-  files:
-    - password=secrets/{{name}}-postgres-password
-"""
-
 
 def dev_kustomization(services: Sequence[Service]) -> str:
     return render(
-        _DEV_KUSTOMIZATION,
+        template("dev-kustomization.yaml"),
         header=header(
             "Local development (skaffold dev). The secrets are generated from files in secrets/, "
             "which is git-ignored: run k8s/make-dev-secrets once (skaffold runs it before "
@@ -793,54 +339,15 @@ def dev_kustomization(services: Sequence[Service]) -> str:
             [f"{service.name}-secret-key=secrets/{service.name}-secret-key" for service in services]
         ),
         database_passwords="\n".join(
-            render(_POSTGRES_GENERATOR, name=service.name).rstrip("\n") for service in services
+            render(fragment("dev-postgres-secret.yaml"), name=service.name).rstrip("\n")
+            for service in services
         ),
     )
 
 
-_SKAFFOLD = """
-{{header}}
-apiVersion: skaffold/v4beta13
-kind: Config
-metadata:
-  name: ticketing
-
-build:
-  local:
-    push: false
-    useBuildkit: true
-  tagPolicy:
-    inputDigest: {}
-  artifacts:
-    # One artifact per service; the build context is the workspace root.
-    {{artifacts}}
-
-manifests:
-  kustomize:
-    paths:
-      - k8s/overlays/dev
-  hooks:
-    before:
-      - host:
-          command: ["bash", "k8s/make-dev-secrets"]
-          os: [darwin, linux]
-          dir: .
-
-deploy:
-  kubectl: {}
-"""
-
-_SKAFFOLD_ARTIFACT = """
-- image: {{image}}
-  context: .
-  docker:
-    dockerfile: {{dockerfile}}
-"""
-
-
 def skaffold(services: Sequence[Service]) -> str:
     return render(
-        _SKAFFOLD,
+        template("skaffold.yaml"),
         header=header(
             "Local development on a cluster with ingress-nginx (minikube, kind, Docker Desktop):\n"
             "  skaffold dev        then open https://ticketing.local/api/users/currentuser\n"
@@ -853,7 +360,9 @@ def skaffold(services: Sequence[Service]) -> str:
         ),
         artifacts="\n".join(
             render(
-                _SKAFFOLD_ARTIFACT, image=service.image, dockerfile=dockerfile_path(service)
+                fragment("skaffold-artifact.yaml"),
+                image=service.image,
+                dockerfile=dockerfile_path(service),
             ).rstrip("\n")
             for service in services
         ),
@@ -862,74 +371,6 @@ def skaffold(services: Sequence[Service]) -> str:
 
 # ---- the images ------------------------------------------------------------------------------
 
-_DOCKERFILE = """
-# syntax=docker/dockerfile:1
-{{header}}
-ARG PYTHON_IMAGE=python:3.11-slim
-
-# ---- build: resolve the locked dependencies into /app/.venv --------------------------------
-FROM ${PYTHON_IMAGE} AS build
-
-COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /bin/uv
-
-ENV UV_PROJECT_ENVIRONMENT=/app/.venv \\
-    UV_COMPILE_BYTECODE=1 \\
-    UV_LINK_MODE=copy \\
-    UV_PYTHON_DOWNLOADS=never
-
-WORKDIR /app
-
-# Dependencies first, from the lock alone, so that source changes reuse this layer.
-# uv reads every workspace member's pyproject.toml (the members of the root pyproject.toml).
-COPY pyproject.toml uv.lock ./
-{{member_copies}}
-RUN --mount=type=cache,target=/root/.cache/uv \\
-    uv sync --frozen --no-dev --package {{package}} --no-install-workspace
-
-# Then the shared library, installed as a regular (non-editable) package. The service itself
-# is not a package (it runs from its folder), so its sources go straight to the runtime stage.
-COPY {{shared}}/ {{shared}}/
-RUN --mount=type=cache,target=/root/.cache/uv \\
-    uv sync --frozen --no-dev --package {{package}} --no-editable
-
-# ---- runtime ----------------------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
-
-# The root filesystem is read-only in the cluster and /tmp is a writable volume: anything that
-# writes under $HOME writes there.
-ENV PYTHONUNBUFFERED=1 \\
-    PYTHONDONTWRITEBYTECODE=1 \\
-    VIRTUAL_ENV=/app/.venv \\
-    PATH="/app/.venv/bin:${PATH}" \\
-    HOME=/tmp \\
-    DJANGO_STATIC_ROOT=/app/staticfiles
-
-RUN groupadd --system --gid 10001 app \\
-    && useradd --system --uid 10001 --gid app --home-dir /tmp --no-create-home \\
-        --shell /usr/sbin/nologin app
-
-COPY --from=build /app/.venv /app/.venv
-COPY {{directory}}/ /app/{{directory}}/
-
-WORKDIR /app/{{directory}}
-
-# Static files are collected at build time into DJANGO_STATIC_ROOT (served by WhiteNoise).
-# Production settings insist on secrets; these placeholders exist for this one command only
-# and are not in the image.
-RUN TICKETING_ENV=production \\
-    DJANGO_SECRET_KEY=collectstatic-only \\
-    JWT_PUBLIC_KEY=collectstatic-only \\
-    {{private_key}}
-    python manage.py collectstatic --noinput
-
-USER 10001:10001
-
-EXPOSE {{port}}
-
-# Bind address, workers and timeouts come from the shared gunicorn settings (PORT, GUNICORN_*).
-CMD ["gunicorn", "-c", "python:ticketing_shared.gunicorn_conf", "config.wsgi:application"]
-"""
-
 
 def dockerfile_path(service: Service) -> str:
     return f"{service.directory}/Dockerfile"
@@ -937,7 +378,7 @@ def dockerfile_path(service: Service) -> str:
 
 def dockerfile(service: Service, members: Sequence[str]) -> str:
     return render(
-        _DOCKERFILE,
+        template("Dockerfile"),
         header=header(
             f"The {service.name} service's image, built from the repository root (the uv "
             "workspace):\n"
