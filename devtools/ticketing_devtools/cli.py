@@ -264,15 +264,16 @@ def dev_arguments(
         # argparse converts a string default with `type` too, so a bad value is reported alike.
         default=env.get("TICKETING_SERVICE_PORT_BASE", DEFAULT_PORT_BASE),
         metavar="N",
-        help="services listen on N, N+1, ... in registry order "
-        f"(env TICKETING_SERVICE_PORT_BASE; default {DEFAULT_PORT_BASE})",
+        help="services listen on N, N+1, ... in registry order, and a copy's own Redis "
+        f"right after them (env TICKETING_SERVICE_PORT_BASE; default {DEFAULT_PORT_BASE})",
     )
     parser.add_argument(
         "--state-dir",
         type=Path,
         default=env.get("TICKETING_STATE_DIR") or None,
         metavar="PATH",
-        help="where keys, the secret key and gateway, static and celery files go "
+        help="where keys, the secret key, each service's env file and gateway, static and "
+        "celery files go; another than the default also runs a Redis of its own "
         "(env TICKETING_STATE_DIR; default <repo>/.local)",
     )
     parser.add_argument(
