@@ -11,6 +11,48 @@ def test_another_site_is_refused(api_client, origin):
     assert response.json() == {"errors": [{"message": "Cross-site requests are not allowed"}]}
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil-localhost",  # ends with the host
+        "http://evil.localhost",
+        "http://localhost.evil.com",  # starts with the host
+        "http://localhost:8080",  # the host on another port
+        "http://localhostx",
+    ],
+)
+def test_an_origin_that_merely_resembles_the_host_is_refused(api_client, origin):
+    response = api_client.post(
+        "/api/sample/echo", BODY, format="json", HTTP_HOST="localhost", HTTP_ORIGIN=origin
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {"errors": [{"message": "Cross-site requests are not allowed"}]}
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://ticketing.example.evil.com", "https://evil-ticketing.example"]
+)
+def test_an_origin_that_merely_resembles_a_trusted_one_is_refused(api_client, settings, origin):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://ticketing.example"]
+
+    response = api_client.post("/api/sample/echo", BODY, format="json", HTTP_ORIGIN=origin)
+
+    assert response.status_code == 403
+
+
+def test_the_host_itself_is_accepted(api_client):
+    response = api_client.post(
+        "/api/sample/echo",
+        BODY,
+        format="json",
+        HTTP_HOST="localhost",
+        HTTP_ORIGIN="http://localhost",
+    )
+
+    assert response.status_code == 201
+
+
 def test_the_same_site_is_accepted(api_client):
     response = api_client.post(
         "/api/sample/echo", BODY, format="json", HTTP_ORIGIN="http://testserver"

@@ -1,6 +1,7 @@
 import socket
 
 import pytest
+from django.test import Client
 
 
 def test_healthz(api_client):
@@ -8,6 +9,23 @@ def test_healthz(api_client):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PROPFIND"])
+def test_a_probe_answers_other_methods_in_the_error_format(path, method):
+    # Django's require_safe answered an empty HTML 405, and a POST met the CSRF check's page.
+    response = Client(enforce_csrf_checks=True).generic(method, path)
+
+    assert response.status_code == 405
+    assert response.json() == {"errors": [{"message": "Method Not Allowed"}]}
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_healthz_answers_head(api_client):
+    response = api_client.head("/healthz")
+
+    assert response.status_code == 200
 
 
 @pytest.mark.django_db

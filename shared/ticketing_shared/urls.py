@@ -1,5 +1,7 @@
 """The routes every service has around its own API."""
 
+import re
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -16,7 +18,12 @@ handler500 = "ticketing_shared.errors.views.server_error"
 
 def service_urlpatterns(api_urls: str) -> list:
     """Health probes, the API under its prefix with its OpenAPI docs, the admin, and a
-    catch-all that answers anything else under the API prefix with the 404 error format."""
+    catch-all that answers anything else under the API prefix with the 404 error format.
+
+    The bare prefix (`/api/users`) is one of those: routed here, it is no longer a path that
+    Django's APPEND_SLASH redirects (an HTML 301, and a 500 for a POST in DEBUG). A service
+    whose collection lives there (`/api/tickets`) routes it in its own urls before these.
+    """
     api = settings.TICKETING_API_PREFIX
     return [
         path("healthz", health.healthz, name="healthz"),
@@ -25,5 +32,6 @@ def service_urlpatterns(api_urls: str) -> list:
         path(f"{api}docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="docs"),
         path(api, include(api_urls)),
         path(settings.TICKETING_ADMIN_PREFIX, admin.site.urls),
-        re_path(rf"^{api}", route_not_found),
+        re_path(rf"^{re.escape(api)}", route_not_found),
+        re_path(rf"^{re.escape(api.rstrip('/'))}$", route_not_found),
     ]

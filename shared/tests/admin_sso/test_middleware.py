@@ -1,8 +1,13 @@
+import jwt
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from tests.auth.forged_tokens import REFUSED_TOKENS, claims_of
+from ticketing_shared.testing.keys import jwt_test_key_pair
 from ticketing_shared.testing.tokens import access_token_mint
+
+SIGN_IN = "/admin/users/login/?next=%2Fadmin%2Fsample%2F"
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +49,7 @@ def test_the_shadow_user_follows_the_token():
 def test_others_are_sent_to_sign_in(client):
     response = client.get("/admin/sample/", follow=True)
 
-    assert response.redirect_chain[-1] == ("/admin/users/login/?next=%2Fadmin%2Fsample%2F", 302)
+    assert response.redirect_chain[-1] == (SIGN_IN, 302)
     assert not get_user_model().objects.exists()
 
 
@@ -54,6 +59,38 @@ def test_an_expired_token_is_sent_to_sign_in():
     client = client_with_token(is_staff=True, lifetime=-timedelta(seconds=1))
 
     assert client.get("/admin/sample/").status_code == 302
+
+
+@pytest.mark.parametrize("make_token", REFUSED_TOKENS)
+def test_a_forged_staff_cookie_does_not_open_the_admin(make_token):
+    client = Client()
+    client.cookies["access_token"] = make_token(is_staff=True, is_superuser=True)
+
+    response = client.get("/admin/sample/", follow=True)
+
+    assert response.redirect_chain[-1] == (SIGN_IN, 302)
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.parametrize("user_id", ["not-a-uuid", "", 42, None])
+def test_a_staff_cookie_whose_id_is_not_a_uuid_is_anonymous(user_id):
+    client = client_with_token(id=user_id, is_staff=True, is_superuser=True)
+
+    response = client.get("/admin/sample/", follow=True)
+
+    assert response.redirect_chain[-1] == (SIGN_IN, 302)
+    assert not get_user_model().objects.exists()
+
+
+def test_a_staff_cookie_without_an_id_is_anonymous():
+    claims = {**claims_of(access_token_mint(is_staff=True, is_superuser=True))}
+    del claims["id"]
+    client = Client()
+    client.cookies["access_token"] = jwt.encode(claims, jwt_test_key_pair()[0], algorithm="RS256")
+
+    response = client.get("/admin/sample/", follow=True)
+
+    assert response.redirect_chain[-1] == (SIGN_IN, 302)
 
 
 def test_signing_out_clears_the_cookies():

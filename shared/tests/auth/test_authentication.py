@@ -1,30 +1,14 @@
-import base64
-import hashlib
-import hmac
-import json
 import uuid
-from datetime import timedelta
 
+import jwt
 import pytest
 from django.conf import settings
 
-from ticketing_shared.keys import generate_key_pair
+from tests.auth.forged_tokens import REFUSED_TOKENS, claims_of
 from ticketing_shared.testing.keys import jwt_test_key_pair
 from ticketing_shared.testing.tokens import access_token_mint
 
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def forged_token(header: dict, claims: dict, sign) -> str:
-    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
-    return f"{signing_input}.{sign(signing_input.encode())}"
-
-
-def claims_of(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+NOT_AUTHORIZED = {"errors": [{"message": "Not authorized"}]}
 
 
 def whoami(client, token):
@@ -50,64 +34,16 @@ def test_no_token_is_not_authorized(api_client):
     response = api_client.get("/api/sample/whoami")
 
     assert response.status_code == 401
-    assert response.json() == {"errors": [{"message": "Not authorized"}]}
+    assert response.json() == NOT_AUTHORIZED
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def tampered():
-    token = access_token_mint()
-    header, _payload, signature = token.split(".")
-    claims = claims_of(token)
-    claims["is_staff"] = True
-    return f"{header}.{b64(json.dumps(claims).encode())}.{signature}"
-
-
-def expired():
-    return access_token_mint(lifetime=-timedelta(seconds=5))
-
-
-def signed_with_another_key():
-    other_private_key, _ = generate_key_pair()
-    return access_token_mint(signing_key=other_private_key)
-
-
-def algorithm_none():
-    claims = claims_of(access_token_mint())
-    return forged_token({"alg": "none", "typ": "JWT"}, claims, lambda _: "")
-
-
-def hs256_keyed_with_the_public_key():
-    # The classic confusion attack: a verifier that lets the token pick the algorithm would
-    # check this HMAC with the public key it holds, and accept it.
-    public_key = jwt_test_key_pair()[1].encode()
-    claims = claims_of(access_token_mint())
-    return forged_token(
-        {"alg": "HS256", "typ": "JWT"},
-        claims,
-        lambda data: b64(hmac.new(public_key, data, hashlib.sha256).digest()),
-    )
-
-
-def a_refresh_token():
-    return access_token_mint(token_type="refresh")
-
-
-@pytest.mark.parametrize(
-    "make_token",
-    [
-        tampered,
-        expired,
-        signed_with_another_key,
-        algorithm_none,
-        hs256_keyed_with_the_public_key,
-        a_refresh_token,
-    ],
-)
+@pytest.mark.parametrize("make_token", REFUSED_TOKENS)
 def test_bad_bearer_tokens_are_refused(api_client, make_token):
     response = whoami(api_client, make_token())
 
     assert response.status_code == 401
-    assert response.json() == {"errors": [{"message": "Not authorized"}]}
+    assert response.json() == NOT_AUTHORIZED
 
 
 def test_the_cookie_signs_the_browser_in(api_client, sign_in):
@@ -118,11 +54,70 @@ def test_the_cookie_signs_the_browser_in(api_client, sign_in):
     assert response.json()["id"] == str(user.id)
 
 
-def test_a_bad_cookie_is_a_signed_out_browser(api_client):
-    api_client.cookies[settings.ACCESS_COOKIE_NAME] = expired()
+@pytest.mark.parametrize("make_token", REFUSED_TOKENS)
+def test_a_bad_cookie_is_a_signed_out_browser(api_client, make_token):
+    # Forged cookies above all: the cookie path checks the signature as the header does.
+    api_client.cookies[settings.ACCESS_COOKIE_NAME] = make_token()
+
+    assert api_client.get("/api/sample/public").json() == {"signedIn": False}
+    response = api_client.get("/api/sample/whoami")
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHORIZED
+
+
+@pytest.mark.parametrize("user_id", ["not-a-uuid", "", 42, None, ["a"]])
+def test_a_signed_token_whose_id_is_not_a_uuid_is_refused(api_client, user_id):
+    # Only the key holder could mint one; a slip there must still not be a 500 everywhere.
+    token = access_token_mint(id=user_id)
+
+    response = whoami(api_client, token)
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHORIZED
+
+
+def test_a_signed_token_without_an_id_is_refused(api_client):
+    claims = claims_of(access_token_mint())
+    del claims["id"]
+    token = jwt.encode(claims, jwt_test_key_pair()[0], algorithm="RS256")
+
+    response = whoami(api_client, token)
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHORIZED
+
+
+def test_a_cookie_whose_id_is_not_a_uuid_is_a_signed_out_browser(api_client):
+    api_client.cookies[settings.ACCESS_COOKIE_NAME] = access_token_mint(id="not-a-uuid")
 
     assert api_client.get("/api/sample/public").json() == {"signedIn": False}
     assert api_client.get("/api/sample/whoami").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Basic dXNlcjpwYXNz", "Digest username=x", "Token abc", "", "  "]
+)
+def test_an_authorization_header_of_another_scheme_leaves_the_cookie_in_charge(
+    api_client, sign_in, authorization
+):
+    # Some proxies and tools add their own `Authorization`; it names no token of ours.
+    user = sign_in(api_client)
+
+    response = api_client.get("/api/sample/whoami", HTTP_AUTHORIZATION=authorization)
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(user.id)
+
+
+@pytest.mark.parametrize("authorization", ["Bearer", "Bearer not-a-token", "Bearer a b"])
+def test_a_bad_bearer_header_is_refused_even_with_a_good_cookie(api_client, sign_in, authorization):
+    # A bearer header is the caller's explicit choice: its mistake is not papered over.
+    sign_in(api_client)
+
+    response = api_client.get("/api/sample/whoami", HTTP_AUTHORIZATION=authorization)
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHORIZED
 
 
 def test_only_the_public_key_is_configured_here():

@@ -1,6 +1,7 @@
 import logging
 
 import pytest
+from django.db import DataError, IntegrityError, connection, transaction
 
 from ticketing_shared.errors.exceptions import (
     ApplicationError,
@@ -100,3 +101,69 @@ def test_too_many_attempts_says_when_to_retry():
     assert response.status_code == 429
     assert response["Retry-After"] == "42"
     assert response.data == {"errors": [{"message": "Slow down"}]}
+
+
+def test_a_body_over_the_upload_limit_is_a_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = '{"title": "' + "x" * 200 + '", "price": "10"}'
+
+    response = api_client.post("/api/sample/echo", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {"errors": [{"message": "Request body too large"}]}
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "DEBUG"])
+def test_a_host_that_is_not_allowed_is_a_400(api_client, settings, debug):
+    settings.DEBUG = debug
+
+    response = api_client.get("/api/sample/public", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"message": "Bad Request"}]}
+
+
+def refused_by_the_database(statement: str, params=()):
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    except Exception as exc:
+        return exc
+    raise AssertionError(f"the database accepted {statement}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("statement", "params"),
+    [
+        ("CREATE TEMPORARY TABLE word (w varchar(3)); INSERT INTO word VALUES (%s)", ["long"]),
+        ("SELECT %s::smallint", [70000]),
+    ],
+    ids=["too long", "out of range"],
+)
+def test_a_value_the_database_refuses_is_the_clients_400(caplog, statement, params):
+    # What a serializer missed (a string longer than its column, a number out of its type's
+    # range) reaches the database, which refuses it: the client's input, not our failure.
+    error = refused_by_the_database(statement, params)
+    assert isinstance(error, DataError)
+
+    with caplog.at_level(logging.WARNING, logger="ticketing_shared.errors.handlers"):
+        response = api_exception_handler(error, {})
+
+    assert response.status_code == 400
+    assert response.data == {"errors": [{"message": "A value is too long or out of range"}]}
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
+
+
+@pytest.mark.django_db
+def test_a_broken_constraint_is_ours_to_fix():
+    # A duplicate is for the service to name ("Email in use"); anything else is a bug.
+    error = refused_by_the_database(
+        "CREATE TEMPORARY TABLE pair (id int PRIMARY KEY); INSERT INTO pair VALUES (1), (1)"
+    )
+    assert isinstance(error, IntegrityError)
+
+    response = api_exception_handler(error, {})
+
+    assert response.status_code == 500
+    assert response.data == {"errors": [{"message": "Something went wrong"}]}

@@ -1,5 +1,10 @@
+"""Authentication from RS256 access tokens, verified locally with the public key alone."""
+
 from django.conf import settings
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from rest_framework_simplejwt.authentication import (
+    AUTH_HEADER_TYPE_BYTES,
+    JWTStatelessUserAuthentication,
+)
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -10,13 +15,15 @@ class JWTAuthentication(JWTStatelessUserAuthentication):
     """An access token from `Authorization: Bearer` or the access cookie.
 
     A bad bearer token is the caller's explicit mistake: 401. A stale or damaged cookie is
-    not: the browser is treated as signed out, so public pages keep working for it.
+    not: the browser is treated as signed out, so public pages keep working for it. An
+    `Authorization` header of another scheme (`Basic ...`, which some proxies and tools add)
+    names no token of ours, and leaves the cookie to decide.
     """
 
     www_authenticate_realm = "api"
 
     def authenticate(self, request):
-        if self.get_header(request) is not None:
+        if _is_bearer(self.get_header(request)):
             authenticated = super().authenticate(request)
         else:
             authenticated = self._authenticate_cookie(request)
@@ -30,9 +37,14 @@ class JWTAuthentication(JWTStatelessUserAuthentication):
             return None
         try:
             validated_token = self.get_validated_token(raw_token)
+            return self.get_user(validated_token), validated_token
         except InvalidToken:
             return None
-        return self.get_user(validated_token), validated_token
+
+
+def _is_bearer(header: bytes | None) -> bool:
+    parts = header.split() if header else []
+    return bool(parts) and parts[0] in AUTH_HEADER_TYPE_BYTES
 
 
 def token_user_from_raw(raw_token: str | None) -> TokenUser | None:
@@ -41,5 +53,5 @@ def token_user_from_raw(raw_token: str | None) -> TokenUser | None:
         return None
     try:
         return TokenUser(AccessToken(raw_token))
-    except TokenError:
+    except (TokenError, InvalidToken):
         return None

@@ -2,8 +2,13 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -16,10 +21,15 @@ from ticketing_shared.errors.exceptions import (
     TooManyAttempts,
 )
 from ticketing_shared.errors.responses import error_body
+from ticketing_shared.parsers import MalformedJSON
 
 logger = logging.getLogger(__name__)
 
+BAD_REQUEST = "Bad Request"
 NOT_FOUND = "Not Found"
+MALFORMED_JSON = "Malformed JSON"
+REQUEST_BODY_TOO_LARGE = "Request body too large"
+VALUE_OUT_OF_RANGE = "A value is too long or out of range"
 SOMETHING_WENT_WRONG = "Something went wrong"
 
 # The one place where the domain's errors become HTTP statuses; any other ApplicationError
@@ -58,7 +68,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         # An unknown method is an unknown route, as in the original application.
         return Response(error_body(NOT_FOUND), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.ParseError):
-        return Response(error_body("Malformed JSON"), status=status.HTTP_400_BAD_REQUEST)
+        # Ours say what is wrong in the contract's words; DRF's may quote the parser's internals.
+        message = str(exc.detail) if isinstance(exc, MalformedJSON) else MALFORMED_JSON
+        return Response(error_body(message), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return Response(
             error_body("Content-Type must be application/json"),
@@ -72,8 +84,27 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         return Response(error_body(str(exc.detail)), status=exc.status_code, headers=headers)
     if isinstance(exc, exceptions.APIException):
         return Response(error_body(str(exc.detail)), status=exc.status_code)
+    if isinstance(exc, SuspiciousOperation):
+        logger.warning("suspicious request refused: %s: %s", type(exc).__name__, exc)
+        code, message = suspicious_request_error(exc)
+        return Response(error_body(message), status=code)
+    if isinstance(exc, DataError):
+        # The database refused a value (too long for its column, out of its type's range) that
+        # validation let through: the client's input, so a 400, but logged, since a serializer
+        # should have named the field. An IntegrityError is not mapped: a duplicate is for the
+        # service to name ("Email in use"), and a broken reference or constraint is our bug.
+        logger.warning("the database refused a value: %s", exc)
+        return Response(error_body(VALUE_OUT_OF_RANGE), status=status.HTTP_400_BAD_REQUEST)
     logger.exception("unhandled error in %s", type(context.get("view")).__name__)
     return Response(error_body(SOMETHING_WENT_WRONG), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def suspicious_request_error(exc: SuspiciousOperation) -> tuple[int, str]:
+    """The status and message for a request Django refuses to read: 413 for a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, 400 for the rest (too many fields, a Host not allowed, ...)."""
+    if isinstance(exc, RequestDataTooBig):
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, REQUEST_BODY_TOO_LARGE
+    return status.HTTP_400_BAD_REQUEST, BAD_REQUEST
 
 
 def _application_error_response(exc: ApplicationError) -> Response:

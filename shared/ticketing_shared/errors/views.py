@@ -1,17 +1,23 @@
 """Django-level handlers (`handler404`, `handler500`, ...) and the catch-all under a prefix."""
 
-import logging
-
+from django.core.exceptions import SuspiciousOperation
 from django.views.decorators.csrf import csrf_exempt
 
-from ticketing_shared.errors.handlers import NOT_FOUND, SOMETHING_WENT_WRONG
+from ticketing_shared.errors.handlers import (
+    BAD_REQUEST,
+    NOT_FOUND,
+    SOMETHING_WENT_WRONG,
+    suspicious_request_error,
+)
 from ticketing_shared.errors.responses import error_response
-
-logger = logging.getLogger(__name__)
 
 
 def bad_request(request, exception=None):
-    return error_response(400, "Bad Request")
+    # Django answers every SuspiciousOperation here (it has logged it already), the body over
+    # DATA_UPLOAD_MAX_MEMORY_SIZE among them: that one is a 413.
+    if isinstance(exception, SuspiciousOperation):
+        return error_response(*suspicious_request_error(exception))
+    return error_response(400, BAD_REQUEST)
 
 
 def permission_denied(request, exception=None):

@@ -1,0 +1,83 @@
+"""JSON request bodies, read without letting their shape crash the process.
+
+Python's `json` module recurses once per level of nesting: a 2 KB body of a thousand `[`
+exhausts the interpreter's recursion limit (RecursionError, a 500 on every endpoint), and
+anything that walks the parsed data later (serializers, the error format, the renderer)
+recurses again. No request of the contract nests more than a few levels, so deeper bodies are
+refused before they are parsed. Numbers that overflow a float (`1e999`) are refused too: they
+would parse as infinity, which the JSON renderer cannot write back.
+"""
+
+import json
+import math
+import re
+from itertools import accumulate
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser, get_encoding
+
+# Far beyond any body of the contract (an order nests two levels), far below the recursion limit.
+MAX_JSON_DEPTH = 32
+
+# A JSON string (its escapes included), taken whole so that brackets inside it are not counted.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*+"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class MalformedJSON(ParseError):
+    default_detail = "Malformed JSON"
+
+
+class JSONNestedTooDeeply(MalformedJSON):
+    default_detail = f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+
+
+def json_loads_bounded(text: str):
+    """`json.loads` for untrusted text, for any view that reads JSON itself: MalformedJSON for
+    what `json` refuses, JSONNestedTooDeeply beyond MAX_JSON_DEPTH levels."""
+    if nests_deeper_than(text, MAX_JSON_DEPTH):
+        raise JSONNestedTooDeeply()
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        # Only reachable when the caller already runs deep in the stack; still the body's fault.
+        raise JSONNestedTooDeeply() from None
+    except ValueError:
+        raise MalformedJSON() from None
+
+
+def nests_deeper_than(text: str, levels: int) -> bool:
+    """Whether arrays and objects nest more than `levels` deep in `text`: counted in a flat
+    pass over its brackets, without parsing (and so without recursion). Malformed text gets
+    some answer, and `json` refuses it afterwards."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if brackets.count("[") + brackets.count("{") <= levels:
+        return False  # the usual body: too few brackets to nest that deep
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets))) > levels
+
+
+def _refuse_constant(name: str):
+    # `NaN`, `Infinity` and `-Infinity` are not JSON (DRF's strict mode refuses them too).
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser (the default of every service's APIs), over `json_loads_bounded`."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        # DRF's own check: a text encoding only (a compression codec would inflate the body
+        # after its size was checked).
+        encoding = get_encoding(parser_context or {})
+        try:
+            text = stream.read().decode(encoding)
+        except UnicodeDecodeError:
+            raise MalformedJSON() from None
+        return json_loads_bounded(text)
