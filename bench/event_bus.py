@@ -1,11 +1,11 @@
 """Event bus benchmark: one subject from its producer to its consumers, on this machine.
 
-The producer is this process: Django with `bench.settings` (the shared tests' sample project as
-the subject's producing service, on a database of its own), publishing through the transactional
-outbox as a request would. The consumers are the bus tests' stand-in services (`tickets` and
-`payments` for `order:created`, `orders` for `ticket:created`): ONE Celery worker process each
-(`--pool`, `--concurrency`: by default 4 threads, as the services' workers run), each with a
-database of its own. The broker is a private `redis-server` on a free port.
+The producer is this process: Django as the subject's producing service (the bus's stand-in
+service, `ticketing_shared.testing.bus`, on a database of its own), publishing through the
+transactional outbox as a request would. The consumers are stand-in services too (`tickets` and
+`payments` for `order:created`, `orders` for `ticket:created`, as the catalog says): ONE Celery
+worker process each (`--pool`, `--concurrency`: by default 4 threads, as the services' workers
+run), each with a database of its own. The broker is a private `redis-server` on a free port.
 
 After a warm-up, three phases:
 
@@ -46,24 +46,23 @@ from pathlib import Path
 
 import psycopg2
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT / "shared"
-sys.path[:0] = [str(SHARED_DIR), str(REPO_ROOT)]  # the bus harness (`tests.*`) and `bench.*`
-
-from tests.bus.harness import (  # noqa: E402
+from ticketing_shared.events.catalog import subject_get
+from ticketing_shared.testing.bus.harness import (
+    STANDIN_CELERY_APP,
+    STANDIN_SETTINGS,
     CeleryProcess,
     ConsumerDatabase,
     RedisServer,
     postgres_admin,
+    worker_argv,
     worker_environment,
 )
 
-# The subjects the stand-in consumers apply (a versioned copy each), and who produces and consumes
-# them, as in the catalog: one consumer, or two (the same event sent to two queues).
-SUBJECTS = {
-    "order:created": ("orders", ("tickets", "payments")),
-    "ticket:created": ("tickets", ("orders",)),
-}
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Subjects the stand-in consumers apply (a versioned copy each): one that goes to two services
+# (the same event on two queues) and one that goes to one. Who produces and who consumes each is
+# the catalog's.
+SUBJECTS = ("order:created", "ticket:created")
 # Named per run, so that two runs at once never drop each other's databases.
 PRODUCER_DATABASE = f"ticketing_bench_producer_{os.getpid()}"
 WARM_UP_EVENTS = 20
@@ -85,14 +84,14 @@ def free_port() -> int:
 
 
 def environment_prepare(redis_port: int, producer_service: str) -> None:
-    """Before Django settings load: the private broker, and production's quiet and speed."""
+    """Before Django settings load: this process as the producing stand-in service on its own
+    database, the private broker, and production's quiet and speed."""
     os.environ.update(
-        BUS_REDIS_PORT=str(redis_port),
+        DJANGO_SETTINGS_MODULE=STANDIN_SETTINGS,
+        TICKETING_SERVICE=producer_service,
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{PRODUCER_DATABASE}",
         CELERY_BROKER_URL=f"redis://127.0.0.1:{redis_port}/0",
         REDIS_URL=f"redis://127.0.0.1:{redis_port}/1",  # never the developer's 6379
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        BENCH_PRODUCER_DATABASE=PRODUCER_DATABASE,
-        BENCH_PRODUCER_SERVICE=producer_service,
         DJANGO_DEBUG="false",  # DEBUG keeps every query in memory
         LOG_LEVEL="WARNING",
     )
@@ -150,7 +149,7 @@ PROCESS_KINDS = ("producer", "workers", "postgres", "redis")
 def process_kind(pid: int, name: str, command: str) -> str | None:
     if pid == os.getpid() or "bench/event_bus.py" in command:  # this process or its forks
         return "producer"
-    if "celery" in command and "tests.bus.celery_app" in command:
+    if "celery" in command and STANDIN_CELERY_APP in command:
         return "workers"
     if name.startswith("postgres"):
         return "postgres"
@@ -178,7 +177,8 @@ class Published:
 
 
 class Producer:
-    """This process as the orders service: Django on its own database, publishing on commit."""
+    """This process as the producing service: Django on its own database, publishing on
+    commit."""
 
     def __init__(self, subject: str) -> None:
         self.subject = subject
@@ -187,10 +187,10 @@ class Producer:
         import django
 
         django.setup()
-        import tests.celery_app  # noqa: F401 (the Celery app the outbox relay sends through)
         from django.core.management import call_command
         from django.db import connections, transaction
 
+        import ticketing_shared.testing.bus.celery_app  # noqa: F401 (the relay sends through it)
         from ticketing_shared.events.models import OutboxEvent
         from ticketing_shared.events.outbox import event_publish_on_commit
 
@@ -268,7 +268,7 @@ def _publish_share_in_fork(count: int) -> list[Published]:
 
 
 def order_data() -> dict:
-    """An `order:created` payload, as `tests.sample.services.sample_order_create` makes it."""
+    """An `order:created` payload, as the orders service would make one."""
     return {
         "id": str(uuid.uuid4()),
         "version": 0,
@@ -295,26 +295,23 @@ EVENT_DATA = {"order:created": order_data, "ticket:created": ticket_data}
 # --- the consumers (one Celery worker process each) -------------------------------------------
 
 
-class BenchConsumerDatabase(ConsumerDatabase):
-    """A stand-in consumer's database, under a name of the benchmark's."""
-
-    def __init__(self, service: str) -> None:
-        super().__init__(service)
-        self.name = f"ticketing_bench_{service}_{os.getpid()}"
-        self.url = f"postgres://postgres@127.0.0.1:5432/{self.name}"
-
-
 class Consumer:
     """One stand-in consuming service: its database and its one worker process."""
 
-    def __init__(self, service: str, *, handler: str, worker_options: list[str], log_dir: Path):
+    def __init__(
+        self, service: str, *, handler: str, worker_options: tuple[str, ...], log_dir: Path
+    ):
         self.service = service
         self.handler = handler
-        self.database = BenchConsumerDatabase(service)
+        # Named per run, so that two runs at once never drop each other's databases.
+        self.database = ConsumerDatabase(service, name=f"ticketing_bench_{service}_{os.getpid()}")
         self.worker = CeleryProcess(
             service,
-            worker_argv(service, worker_options),
-            {**worker_env(service, self.database.url), "BUS_HANDLER": handler},
+            worker_argv(service, worker_options, log_level="WARNING"),
+            # Without the tests' short timeouts: production's defaults apply.
+            worker_environment(
+                service, self.database.url, short_timeouts=False, BUS_HANDLER=handler
+            ),
             log_dir / f"{service}.log",
         )
         # Inbox rows without exactly one application, over all phases (with the copy handler:
@@ -375,17 +372,6 @@ class Consumer:
     def alive_check(self) -> None:
         if self.worker.process is None or self.worker.process.poll() is not None:
             raise RuntimeError(f"the {self.service} worker died; log:\n{self.worker.log_tail()}")
-
-
-def worker_argv(service: str, options: list[str]) -> list[str]:
-    quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return ["worker", *options, *quiet, "-l", "WARNING", "-n", f"bench-{service}@%h"]
-
-
-def worker_env(service: str, database_url: str) -> dict:
-    """The harness's worker environment without its short test timeouts: production defaults."""
-    env = worker_environment(service, database_url)
-    return {name: value for name, value in env.items() if not name.startswith("EVENTS_")}
 
 
 def consumers_wait(consumers: list[Consumer], expected: int) -> None:
@@ -569,7 +555,8 @@ def report_rows(results: Results, services: tuple[str, ...]) -> list[Row]:
 
 
 def report(results: Results, args: argparse.Namespace) -> str:
-    producer_service, services = SUBJECTS[args.subject]
+    subject = subject_get(args.subject)
+    producer_service, services = subject.producer, subject.consumers
     columns = "{:<38}" + " {:>9}" * (len(services) + 1) + "  {:<7} {}"
     lines = [
         f"Event bus benchmark at {args.code}: {os.cpu_count()} CPUs, busy "
@@ -650,7 +637,8 @@ def arguments() -> argparse.Namespace:
 
 def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Results:
     workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-bus-")))
-    producer_service, consumer_services = SUBJECTS[args.subject]
+    subject = subject_get(args.subject)
+    producer_service, consumer_services = subject.producer, subject.consumers
     redis_server = RedisServer(port=free_port(), workdir=workdir)
     environment_prepare(redis_server.port, producer_service)
     print(f"starting redis-server on port {redis_server.port}...", flush=True)
@@ -664,7 +652,7 @@ def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Results:
 
     consumers = []
     for service in consumer_services:
-        options = ["--pool", args.pool, "--concurrency", str(args.concurrency)]
+        options = ("--pool", args.pool, "--concurrency", str(args.concurrency))
         consumer = Consumer(service, handler=args.handler, worker_options=options, log_dir=workdir)
         cleanup.callback(consumer.drop)
         cleanup.callback(consumer.worker_stop)

@@ -3,7 +3,7 @@ import os
 import pytest
 
 import tests.celery_app  # noqa: F401 (the Celery app the sample service publishes through)
-from tests.bus.harness import (
+from ticketing_shared.testing.bus.harness import (
     SOLO_POOL,
     CeleryProcess,
     ConsumerDatabase,

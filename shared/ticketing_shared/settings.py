@@ -15,11 +15,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from kombu import Queue
 
-from ticketing_shared.events.names import OUTBOX_SWEEP_TASK, events_queue, tasks_queue
+from ticketing_shared.events.names import (
+    OUTBOX_SWEEP_TASK,
+    RETENTION_TASK,
+    events_queue,
+    tasks_queue,
+)
 from ticketing_shared.keys import read_pem
 from ticketing_shared.registry import service_for_settings
 
@@ -329,11 +335,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": OUTBOX_SWEEP_TASK,
         "schedule": env.float("EVENTS_SWEEP_INTERVAL_SECONDS", default=2.0),
     },
+    # At a time of day, not every 24 h: an interval restarts with beat, so a beat redeployed
+    # more often than daily would never get to run it.
+    "events-retention": {"task": RETENTION_TASK, "schedule": crontab(hour=3, minute=30)},
 }
 
 EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=8)
 EVENTS_RETRY_BACKOFF_BASE = env.float("EVENTS_RETRY_BACKOFF_BASE", default=0.5)
 EVENTS_RETRY_BACKOFF_MAX = env.float("EVENTS_RETRY_BACKOFF_MAX", default=60.0)
+# An outbox row that cannot be sent this many times for a reason of its own (not a broker
+# outage) is set aside, so the rows behind it keep flowing; the admin's "retry" puts it back.
+EVENTS_OUTBOX_MAX_ATTEMPTS = env.int("EVENTS_OUTBOX_MAX_ATTEMPTS", default=10)
+# Days a sent outbox row is kept; 0 keeps them forever, the default: `events_replay` rebuilds
+# other services from them, so deleting them limits what a replay can rebuild.
+EVENTS_OUTBOX_RETENTION_DAYS = env.int("EVENTS_OUTBOX_RETENTION_DAYS", default=0)
+# Days an inbox row (an event applied) is kept to recognise a redelivery; 0 keeps them forever.
+# Redeliveries come within minutes (the visibility timeout, the retries' backoff), so 30 days
+# leaves a wide margin.
+EVENTS_INBOX_RETENTION_DAYS = env.int("EVENTS_INBOX_RETENTION_DAYS", default=30)
 
 # ------------------------------------------------------------------------------------------
 # Logs: JSON lines, each with the service, request id and event id

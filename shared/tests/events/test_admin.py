@@ -1,28 +1,36 @@
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
 from ticketing_shared.events.envelope import Event
-from ticketing_shared.events.models import DeadLetter
+from ticketing_shared.events.models import DeadLetter, OutboxEvent
+from ticketing_shared.events.names import events_queue
+from ticketing_shared.events.outbox import outbox_sweep
 from ticketing_shared.testing.tokens import access_token_mint
 
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_replays_a_dead_letter_from_the_admin(bus):
+@pytest.fixture
+def staff_client() -> Client:
+    client = Client()
+    client.cookies["access_token"] = access_token_mint(is_staff=True, is_superuser=True)
+    return client
+
+
+def test_staff_replays_a_dead_letter_from_the_admin(bus, staff_client):
     data = {"id": str(uuid.uuid4()), "version": 1, "ticket": {"id": str(uuid.uuid4())}}
     envelope = Event.new(subject="order:cancelled", data=data, producer="orders").as_envelope()
     dead = DeadLetter.objects.create(
         event_id=envelope["id"], subject="order:cancelled", consumer="tickets",
         envelope=envelope, error="RuntimeError: boom", attempts=4,
     )  # fmt: skip
-    client = Client()
-    client.cookies["access_token"] = access_token_mint(is_staff=True, is_superuser=True)
 
-    listing = client.get("/admin/sample/events/deadletter/")
-    response = client.post(
+    listing = staff_client.get("/admin/sample/events/deadletter/")
+    response = staff_client.post(
         "/admin/sample/events/deadletter/", {"action": "replay", "_selected_action": [dead.pk]}
     )
 
@@ -30,7 +38,37 @@ def test_staff_replays_a_dead_letter_from_the_admin(bus):
     assert response.status_code == 302
     dead.refresh_from_db()
     assert dead.replayed_at is not None
-    assert bus.queue_length("tickets.events") == 1
+    assert bus.queue_length(events_queue("tickets")) == 1
+
+
+def test_staff_sees_set_aside_events_and_retries_them_from_the_admin(bus, staff_client):
+    data = {"id": str(uuid.uuid4()), "version": 1, "ticket": {"id": str(uuid.uuid4())}}
+    envelope = Event.new(subject="order:cancelled", data=data, producer="orders").as_envelope()
+    set_aside = OutboxEvent.objects.create(
+        event_id=envelope["id"], subject="order:cancelled", consumers=["tickets"],
+        occurred_at=datetime.now(UTC), envelope=envelope, attempts=10,
+        last_error="ValueError: the broken part", set_aside_at=datetime.now(UTC),
+    )  # fmt: skip
+    sent = OutboxEvent.objects.create(
+        event_id=uuid.uuid4(), subject="order:cancelled", consumers=["tickets"],
+        occurred_at=datetime.now(UTC), envelope=envelope, published_at=datetime.now(UTC),
+    )  # fmt: skip
+
+    listing = staff_client.get("/admin/sample/events/outboxevent/", {"set_aside_at__isempty": "0"})
+    response = staff_client.post(
+        "/admin/sample/events/outboxevent/",
+        {"action": "retry", "_selected_action": [set_aside.pk, sent.pk]},
+    )
+
+    assert listing.status_code == 200
+    assert str(set_aside.event_id) in listing.text
+    assert str(sent.event_id) not in listing.text
+    assert "ValueError: the broken part" in listing.text
+    assert response.status_code == 302
+    set_aside.refresh_from_db()
+    assert (set_aside.set_aside_at, set_aside.attempts) == (None, 0)
+    assert outbox_sweep() == 1
+    assert bus.queue_length(events_queue("tickets")) == 1
 
 
 @pytest.mark.parametrize(

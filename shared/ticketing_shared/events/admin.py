@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from ticketing_shared.events.dead_letters import dead_letter_replay
 from ticketing_shared.events.models import DeadLetter, InboxEvent, OutboxEvent
+from ticketing_shared.events.outbox import outbox_events_retry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -14,9 +15,36 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
-    list_display = ["position", "subject", "event_id", "occurred_at", "published_at", "attempts"]
-    list_filter = ["subject", ("published_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "position",
+        "subject",
+        "event_id",
+        "occurred_at",
+        "published_at",
+        "set_aside_at",
+        "attempts",
+        "error_summary",
+    ]
+    list_filter = [
+        "subject",
+        ("published_at", admin.EmptyFieldListFilter),
+        ("set_aside_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["event_id"]
+    actions = ["retry"]
+
+    @admin.display(description="last error")
+    def error_summary(self, event):
+        return event.last_error[:120]
+
+    @admin.action(description="Retry the selected events (put set-aside ones back in line)")
+    def retry(self, request, queryset):
+        retried = outbox_events_retry(positions=queryset.values_list("position", flat=True))
+        self.message_user(
+            request,
+            f"{retried} event(s) back in line: the next sweep sends them.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(InboxEvent)

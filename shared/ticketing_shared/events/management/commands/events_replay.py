@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ticketing_shared.events.catalog import SUBJECTS
+from ticketing_shared.events.catalog import subjects_consumed_by
 from ticketing_shared.events.models import OutboxEvent
 from ticketing_shared.events.transport import envelopes_send
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="count, send nothing")
 
     def handle(self, *args, to, subject, since, until, dry_run, **options):
-        consumed = {name for name, spec in SUBJECTS.items() if to in spec.consumers}
+        consumed = {subject.name for subject in subjects_consumed_by(to)}
         if not consumed:
             raise CommandError(f"{to!r} consumes no event subject")
         subjects = set(subject or consumed)

@@ -10,11 +10,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from tests.bus.copies.models import Application, Copy
-from tests.bus.switches import POISON_USER_ID, SLOW_HANDLER_SECONDS, SLOW_USER_ID
 from ticketing_shared.events.catalog import subjects_consumed_by
 from ticketing_shared.events.consumers import event_handler
 from ticketing_shared.events.versions import version_is_next
+from ticketing_shared.testing.bus.copies.models import Application, Copy
+from ticketing_shared.testing.bus.switches import POISON_USER_ID, SLOW_HANDLER_SECONDS, SLOW_USER_ID
 
 
 def copy_apply(event) -> None:

@@ -2,7 +2,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.bus.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketing_shared.testing.bus.settings")
 
 app = Celery("bus")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,4 +1,6 @@
-"""Real parts for the bus tests: a Redis server of their own, consumer databases, workers."""
+"""Real parts of the bus: a Redis server of one's own, stand-in services' databases, their
+Celery workers and beats. The bus tests (`shared/tests/conftest.py`) and the benchmark use them.
+"""
 
 import os
 import signal
@@ -11,8 +13,19 @@ from pathlib import Path
 import psycopg2
 import redis
 
-SHARED_DIR = Path(__file__).resolve().parents[2]
+# The stand-in service every process started here runs as (its TICKETING_SERVICE varies).
+STANDIN_SETTINGS = "ticketing_shared.testing.bus.settings"
+STANDIN_CELERY_APP = "ticketing_shared.testing.bus.celery_app"
 WORKER_READY_SECONDS = 30
+# Short enough for tests: redelivery after a crash, retries, and the outbox sweep.
+SHORT_TIMEOUTS = {
+    "EVENTS_VISIBILITY_TIMEOUT": "3",
+    "EVENTS_RESTORE_INTERVAL_SECONDS": "1",
+    "EVENTS_MAX_ATTEMPTS": "4",
+    "EVENTS_RETRY_BACKOFF_BASE": "0.2",
+    "EVENTS_RETRY_BACKOFF_MAX": "1",
+    "EVENTS_SWEEP_INTERVAL_SECONDS": "0.5",
+}
 
 
 def eventually(check, *, timeout: float = 20, interval: float = 0.1, message: str = ""):
@@ -50,7 +63,8 @@ class RedisServer:
     def start(self) -> None:
         argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        self.process = subprocess.Popen(
+        # The command line is built here, from a port number and a directory: no outside input.
+        self.process = subprocess.Popen(  # noqa: S603
             argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -77,11 +91,12 @@ class RedisServer:
 
 
 class ConsumerDatabase:
-    """The database of one stand-in consuming service, made fresh for the test run."""
+    """The database of one stand-in service, made fresh for a run; named after the service and
+    this process unless `name` says otherwise, so that two runs never share one."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, *, name: str | None = None) -> None:
         self.service = service
-        self.name = f"ticketing_bustest_{service}_{os.getpid()}"
+        self.name = name or f"ticketing_bustest_{service}_{os.getpid()}"
         self.url = f"postgres://postgres@127.0.0.1:5432/{self.name}"
 
     def create(self) -> None:
@@ -89,7 +104,6 @@ class ConsumerDatabase:
         postgres_admin(f'CREATE DATABASE "{self.name}"')
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
-            cwd=SHARED_DIR,
             env=worker_environment(self.service, self.url),
             check=True,
         )
@@ -113,20 +127,25 @@ class ConsumerDatabase:
         return psycopg2.connect(host="127.0.0.1", user="postgres", dbname=self.name)
 
 
-def worker_environment(service: str, database_url: str, **extra: str) -> dict:
+def worker_environment(
+    service: str, database_url: str, *, short_timeouts: bool = True, **extra: str
+) -> dict:
+    """The environment of a stand-in for `service` on `database_url`: this process's (the
+    broker is whatever CELERY_BROKER_URL says), with the tests' short timeouts unless
+    `short_timeouts` is false (the benchmark: production's defaults, none of the caller's
+    EVENTS_* either)."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if short_timeouts or not name.startswith("EVENTS_")
+    }
     return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.bus.settings",
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": STANDIN_SETTINGS,
         "TICKETING_SERVICE": service,
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
-        # Short enough for tests: redelivery after a crash, retries, and the outbox sweep.
-        "EVENTS_VISIBILITY_TIMEOUT": "3",
-        "EVENTS_RESTORE_INTERVAL_SECONDS": "1",
-        "EVENTS_MAX_ATTEMPTS": "4",
-        "EVENTS_RETRY_BACKOFF_BASE": "0.2",
-        "EVENTS_RETRY_BACKOFF_MAX": "1",
-        "EVENTS_SWEEP_INTERVAL_SECONDS": "0.5",
+        **(SHORT_TIMEOUTS if short_timeouts else {}),
         **extra,
     }
 
@@ -144,9 +163,9 @@ class CeleryProcess:
     def start(self, *, ready_text: str | None = None) -> "CeleryProcess":
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "tests.bus.celery_app", *self.argv],
-                cwd=SHARED_DIR,
+            # Celery's own command line, with the arguments of the code that starts it.
+            self.process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "celery", "-A", STANDIN_CELERY_APP, *self.argv],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -190,9 +209,11 @@ class CeleryProcess:
 SOLO_POOL = ("--pool", "solo")
 
 
-def worker_argv(service: str, pool_options: tuple[str, ...] = SOLO_POOL) -> list[str]:
+def worker_argv(
+    service: str, pool_options: tuple[str, ...] = SOLO_POOL, *, log_level: str = "INFO"
+) -> list[str]:
     """By default one process applying one message at a time, so that a kill -9 of it is a
     crash mid-handler; `pool_options=()` runs the services' own pool (settings)."""
     name = f"{service}-{uuid.uuid4().hex[:6]}@%h"
     quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return ["worker", *pool_options, *quiet, "-l", "INFO", "-n", name]
+    return ["worker", *pool_options, *quiet, "-l", log_level, "-n", name]

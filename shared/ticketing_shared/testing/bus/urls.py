@@ -1,0 +1,3 @@
+"""The stand-in service serves no requests."""
+
+urlpatterns: list = []
