@@ -21,7 +21,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-# Sign-in failures are counted in Redis, so every process shares them.
-SIGNIN_MAX_FAILURES_PER_EMAIL = env.int("SIGNIN_MAX_FAILURES_PER_EMAIL", default=5)
+# Sign-in failures are counted in Redis, so every process shares them (users/throttles.py).
+# The low limit counts one email from one client address, so that guessing from elsewhere
+# cannot lock the owner out; the per-email ceiling bounds guessing spread over many addresses.
+SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP = env.int("SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP", default=5)
+SIGNIN_MAX_FAILURES_PER_EMAIL = env.int("SIGNIN_MAX_FAILURES_PER_EMAIL", default=100)
 SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=50)
 SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Sign-ups per client address: each costs a password hash and tells whether an email is taken.
+SIGNUP_MAX_ATTEMPTS_PER_IP = env.int("SIGNUP_MAX_ATTEMPTS_PER_IP", default=20)
+SIGNUP_WINDOW_SECONDS = env.int("SIGNUP_WINDOW_SECONDS", default=60 * 60)

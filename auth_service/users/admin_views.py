@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from ticketing_shared.auth.cookies import auth_cookies_clear, auth_cookies_set
 from ticketing_shared.errors.exceptions import ApplicationError, TooManyAttempts
 from users.services import session_end, session_start, user_sign_in
-from users.signin_throttle import client_ip
+from users.throttles import client_ip
 
 
 class AdminSignInForm(AdminAuthenticationForm):

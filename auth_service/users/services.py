@@ -1,6 +1,13 @@
-"""Writes of the auth service: accounts and their token sessions."""
+"""Writes of the auth service: accounts and their token sessions.
 
-from dataclasses import asdict, dataclass
+A session is every refresh token rotated from one sign-in (a token family). Each refresh
+token's outstanding row is linked to its session (`SessionToken`), so that signing out, and a
+rotated token presented again after its reuse window (a sign that the token was stolen and
+one party is using the other's tokens), end the session as a whole.
+"""
+
+import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -11,19 +18,23 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, TooManyAttempts
-from users.models import User, email_normalize
-from users.signin_throttle import (
+from users.emails import EMAIL_MUST_BE_VALID, InvalidEmail, email_normalize
+from users.models import SessionToken, User
+from users.throttles import (
     signin_failure_record,
-    signin_failures_clear,
+    signin_success_record,
     signin_throttle_state,
+    signup_attempt_record,
 )
+from users.tokens import PresentedRefreshToken, SessionAccessToken, SessionRefreshToken
 
 EMAIL_IN_USE = "Email in use"
 INVALID_CREDENTIALS = "Invalid credentials"
 TOO_MANY_SIGNIN_FAILURES = "Too many failed sign-in attempts, try again later"
+TOO_MANY_SIGNUPS = "Too many sign-up attempts, try again later"
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,36 @@ class TokenPair:
 
 @transaction.atomic
 def user_create(*, email: str, password: str, is_staff: bool = False) -> User:
-    user = User(email=email_normalize(email), is_staff=is_staff)
+    user = _user_checked(email=email, password=password, is_staff=is_staff)
+    return _user_insert(user=user, password=password)
+
+
+@transaction.atomic
+def user_sign_up(*, email: str, password: str, ip: str) -> tuple[User, TokenPair]:
+    """A new account, signed in. Attempts are limited per client address, counted once the
+    input is valid: past that point each one costs a password hash and tells whether the
+    email has an account."""
+    user = _user_checked(email=email, password=password)
+    throttle = signup_attempt_record(ip=ip)
+    if throttle.blocked:
+        raise TooManyAttempts(TOO_MANY_SIGNUPS, retry_after=throttle.retry_after)
+    user = _user_insert(user=user, password=password)
+    return user, session_start(user=user)
+
+
+def _user_checked(*, email: str, password: str, is_staff: bool = False) -> User:
+    """The unsaved user, its email normalized and its password checked against the rules
+    (not hashed yet: that is the expensive part)."""
+    user = User(email=_email_normalized(email), is_staff=is_staff)
     try:
         validate_password(password, user=user)
     except ValidationError as error:
         raise ValidationError({"password": error.messages}) from error
-    if User.objects.filter(email__iexact=user.email).exists():
+    return user
+
+
+def _user_insert(*, user: User, password: str) -> User:
+    if User.objects.filter(email=user.email).exists():
         raise ApplicationError(EMAIL_IN_USE, field="email")
     user.set_password(password)
     try:
@@ -51,18 +86,20 @@ def user_create(*, email: str, password: str, is_staff: bool = False) -> User:
     return user
 
 
-@transaction.atomic
-def user_sign_up(*, email: str, password: str) -> tuple[User, TokenPair]:
-    user = user_create(email=email, password=password)
-    return user, session_start(user=user)
+def _email_normalized(email: str) -> str:
+    try:
+        return email_normalize(email)
+    except InvalidEmail as error:
+        raise ApplicationError(EMAIL_MUST_BE_VALID, field="email") from error
 
 
 def user_sign_in(*, email: str, password: str, ip: str) -> User:
-    """The user these credentials name, counting failures against the sign-in limit.
+    """The user these credentials name, counting failures against the sign-in limits.
 
     Unknown email, wrong password and deactivated account give one answer, and Django's
     backend hashes a dummy password for unknown emails, so timing tells nothing either.
     """
+    email = _email_normalized(email)
     throttle = signin_throttle_state(email=email, ip=ip)
     if throttle.blocked:
         raise TooManyAttempts(TOO_MANY_SIGNIN_FAILURES, retry_after=throttle.retry_after)
@@ -70,93 +107,227 @@ def user_sign_in(*, email: str, password: str, ip: str) -> User:
     if user is None:
         signin_failure_record(email=email, ip=ip)
         raise ApplicationError(INVALID_CREDENTIALS)
-    signin_failures_clear(email=email)
+    signin_success_record(email=email, ip=ip)
     return user
 
 
 @transaction.atomic
 def session_start(*, user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)
-    # Claims every service reads without asking us: who, their email, and admin rights.
-    refresh["email"] = user.email
-    refresh["is_staff"] = user.is_staff
-    refresh["is_superuser"] = user.is_superuser
+    """A new session for `user`: its first refresh token and an access token."""
+    refresh = _refresh_token_mint(user=user, session_id=uuid.uuid4())
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-@transaction.atomic
 def session_refresh(*, refresh: str) -> tuple[User, TokenPair]:
     """A new token pair for a valid refresh token, which is used up (rotation).
 
-    The outstanding-token row is locked, so two requests racing with one refresh token
-    cannot both rotate it. Presented again within `JWT_REFRESH_REUSE_SECONDS` of its rotation,
-    it gets the pair it was rotated into, so that a browser's parallel requests, which carry
-    the same cookies, all stay signed in; after that it is refused.
+    Presented again within `JWT_REFRESH_REUSE_SECONDS` of its rotation, a token gets the pair
+    it was rotated into, so that a browser's parallel requests, which carry the same cookies,
+    all stay signed in; after that its whole session is revoked (reuse detection).
+
+    Not atomic itself: a refusal must not roll back the revocation that comes with it.
     """
-    try:
-        old_refresh = _RefreshTokenToRotate(refresh)
-    except TokenError as error:
-        raise NotAuthorized() from error
-    jti = old_refresh[jwt_settings.JTI_CLAIM]
-    outstanding = (
-        OutstandingToken.objects.select_for_update()
-        .filter(jti=jti)
-        .order_by()  # the model orders by its nullable user, an outer join FOR UPDATE refuses
-        .first()
+    rotated = _refresh_token_rotate(refresh=refresh)
+    if rotated is None:
+        raise NotAuthorized()
+    return rotated
+
+
+def session_access_renew(*, refresh: str) -> tuple[User, str]:
+    """A new access token for a valid refresh token, which stays as it is (no rotation).
+
+    For `currentuser`: a server-side renderer forwards the browser's cookies and may drop the
+    answer's, so a refresh token rotated there would be lost and the browser signed out. A
+    rotated token presented after its reuse window revokes its session, as on refresh.
+    """
+    renewed = _access_token_renew(refresh=refresh)
+    if renewed is None:
+        raise NotAuthorized()
+    return renewed
+
+
+@dataclass(frozen=True)
+class _Presented:
+    user: User
+    outstanding: OutstandingToken
+    # The pair it was rotated into, if it was rotated within the reuse window and that
+    # pair's session is still alive.
+    successor: TokenPair | None
+    rotated_out: bool
+
+
+@transaction.atomic
+def _refresh_token_rotate(*, refresh: str) -> tuple[User, TokenPair] | None:
+    presented = _refresh_token_presented(refresh=refresh)
+    if presented is None:
+        return None
+    if presented.rotated_out:
+        return presented.user, presented.successor
+    BlacklistedToken.objects.create(token=presented.outstanding)
+    new_refresh = _refresh_token_mint(
+        user=presented.user, session_id=_session_id_of(presented.outstanding)
     )
-    if outstanding is None:
-        raise NotAuthorized()
-    user = User.objects.filter(pk=old_refresh[jwt_settings.USER_ID_CLAIM], is_active=True).first()
-    if user is None:
-        raise NotAuthorized()
-    if BlacklistedToken.objects.filter(token=outstanding).exists():
-        successor = cache.get(_successor_key(jti))
-        if successor is None:
-            raise NotAuthorized()
-        return user, TokenPair(**successor)
-    BlacklistedToken.objects.create(token=outstanding)
-    tokens = session_start(user=user)
+    tokens = TokenPair(access=str(new_refresh.access_token), refresh=str(new_refresh))
     # Written while the row is still locked: a request waiting on the lock finds it when it
     # gets the row. Should this transaction roll back, the new refresh token is not
     # outstanding and refuses to rotate.
     if settings.JWT_REFRESH_REUSE_SECONDS > 0:
-        cache.set(_successor_key(jti), asdict(tokens), timeout=settings.JWT_REFRESH_REUSE_SECONDS)
-    return user, tokens
+        cache.set(
+            _successor_key(presented.outstanding.jti),
+            {"access": tokens.access, "refresh": tokens.refresh, "jti": new_refresh["jti"]},
+            timeout=settings.JWT_REFRESH_REUSE_SECONDS,
+        )
+    return presented.user, tokens
 
 
-class _RefreshTokenToRotate(RefreshToken):
-    """A refresh token checked as simplejwt checks one (signature, expiry, type), but not
-    against the blacklist: `session_refresh` does that itself, under the row lock, since a
-    blacklisted token may still be within its reuse window."""
+@transaction.atomic
+def _access_token_renew(*, refresh: str) -> tuple[User, str] | None:
+    presented = _refresh_token_presented(refresh=refresh)
+    if presented is None:
+        return None
+    return presented.user, str(_access_token_mint(user=presented.user))
 
-    def check_blacklist(self) -> None:
-        return
+
+def _refresh_token_presented(*, refresh: str) -> _Presented | None:
+    """The presented refresh token's user and row, locked; None when it opens nothing.
+
+    A token already rotated out, presented after its reuse window, revokes its session
+    before the answer: whoever holds the other tokens of the session, the thief or the
+    owner, is signed out with it.
+    """
+    try:
+        token = PresentedRefreshToken(refresh)
+    except TokenError:
+        return None
+    outstanding = (
+        OutstandingToken.objects.select_for_update()
+        .filter(jti=token[jwt_settings.JTI_CLAIM])
+        .order_by()  # the model orders by its nullable user, an outer join FOR UPDATE refuses
+        .first()
+    )
+    if outstanding is None:
+        return None
+    user = User.objects.filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True).first()
+    if user is None:
+        return None
+    if not BlacklistedToken.objects.filter(token=outstanding).exists():
+        return _Presented(user=user, outstanding=outstanding, successor=None, rotated_out=False)
+    successor = _successor_alive(outstanding.jti)
+    if successor is None:
+        _session_revoke(outstanding=outstanding, untracked_reused=True)
+        return None
+    return _Presented(user=user, outstanding=outstanding, successor=successor, rotated_out=True)
+
+
+def _successor_alive(jti: str) -> TokenPair | None:
+    successor = cache.get(_successor_key(jti))
+    if successor is None:
+        return None
+    if BlacklistedToken.objects.filter(token__jti=successor["jti"]).exists():
+        return None  # its session ended since (signed out, reuse detected)
+    return TokenPair(access=successor["access"], refresh=successor["refresh"])
 
 
 def _successor_key(jti: str) -> str:
     return f"auth:refresh-successor:{jti}"
 
 
+def _refresh_token_mint(*, user: User, session_id: uuid.UUID) -> SessionRefreshToken:
+    refresh = SessionRefreshToken()
+    for claim, value in _claims(user).items():
+        refresh[claim] = value
+    outstanding = OutstandingToken.objects.create(
+        user=user,
+        jti=refresh[jwt_settings.JTI_CLAIM],
+        token=str(refresh),
+        created_at=refresh.current_time,
+        expires_at=datetime_from_epoch(refresh["exp"]),
+    )
+    SessionToken.objects.create(token=outstanding, session_id=session_id)
+    return refresh
+
+
+def _access_token_mint(*, user: User) -> SessionAccessToken:
+    access = SessionAccessToken()
+    for claim, value in _claims(user).items():
+        access[claim] = value
+    return access
+
+
+def _claims(user: User) -> dict:
+    # What every service reads without asking us: who, their email, and admin rights.
+    return {
+        jwt_settings.USER_ID_CLAIM: str(user.id),
+        "email": user.email,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+    }
+
+
+def _session_id_of(outstanding: OutstandingToken) -> uuid.UUID:
+    link = SessionToken.objects.filter(token=outstanding).first()
+    if link is not None:
+        return link.session_id
+    # A token minted before sessions were tracked starts one at its first rotation.
+    session_id = uuid.uuid4()
+    SessionToken.objects.create(token=outstanding, session_id=session_id)
+    return session_id
+
+
+def _session_revoke(*, outstanding: OutstandingToken, untracked_reused: bool = False) -> None:
+    """Blacklists every refresh token of the session `outstanding` belongs to.
+
+    A token minted before sessions were tracked is a session of its own, unless it was
+    rotated before then (`untracked_reused`): its successors are unknown, so every token of
+    its user is revoked (one sign-in more for the owner, none left for a thief).
+    """
+    link = SessionToken.objects.filter(token=outstanding).first()
+    if link is not None:
+        tokens = OutstandingToken.objects.filter(session_link__session_id=link.session_id)
+    elif untracked_reused:
+        tokens = OutstandingToken.objects.filter(user_id=outstanding.user_id)
+    else:
+        tokens = [outstanding]
+    _blacklist(tokens)
+
+
+def _blacklist(tokens) -> None:
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True
+    )
+
+
 @transaction.atomic
 def session_end(*, refresh: str | None) -> None:
+    """Signing out: ends the session of `refresh`, every token rotated from its sign-in.
+
+    A token rotated out moments ago (a browser that signs out while a parallel request
+    rotated its cookie) thus ends its successor too.
+    """
     if not refresh:
         return
     try:
-        RefreshToken(refresh).blacklist()
+        token = PresentedRefreshToken(refresh)
     except TokenError:
-        return  # already expired, blacklisted or forged: there is no session to end
+        return  # expired or forged: there is no session to end
+    outstanding = OutstandingToken.objects.filter(jti=token[jwt_settings.JTI_CLAIM]).first()
+    if outstanding is not None:
+        _session_revoke(outstanding=outstanding)
+
+
+@transaction.atomic
+def user_sessions_revoke(*, user: User) -> None:
+    """Revokes every refresh token `user` holds: their sessions end within one access-token
+    lifetime. `User.save` calls it when the password changes."""
+    _blacklist(OutstandingToken.objects.filter(user=user))
 
 
 @transaction.atomic
 def user_deactivate(*, user: User) -> User:
-    """Deactivates the user and revokes every refresh token they hold: their sessions end
-    within one access-token lifetime, and they can no longer sign in."""
+    """Deactivates the user and ends their sessions: they can no longer sign in or refresh."""
     user.is_active = False
     user.save(update_fields=["is_active"])
-    outstanding = OutstandingToken.objects.filter(user=user)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
+    user_sessions_revoke(user=user)
     return user
 
 

@@ -88,3 +88,91 @@ def test_a_deactivated_staff_token_no_longer_opens_the_admin():
     User.objects.filter(pk=staff.pk).update(is_active=False)
 
     assert client.get("/admin/users/users/user/").status_code == 302
+
+
+class TestThePasswordChangeView:
+    def change_password(self, admin_client, user, **form):
+        return admin_client.post(f"/admin/users/users/user/{user.pk}/password/", form)
+
+    def test_a_new_password_ends_every_session_of_the_user(self, admin_client):
+        user = UserFactory()
+        sessions = [session_start(user=user) for _ in range(2)]
+
+        response = self.change_password(
+            admin_client,
+            user,
+            usable_password="true",
+            password1="a-brand-new-passphrase",
+            password2="a-brand-new-passphrase",
+        )
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        user.refresh_from_db()
+        assert user.check_password("a-brand-new-passphrase")
+        for tokens in sessions:
+            refreshed = APIClient().post(
+                "/api/users/refresh", {"refresh": tokens.refresh}, format="json"
+            )
+            assert refreshed.status_code == 401
+
+    def test_disabling_password_sign_in_ends_every_session_too(self, admin_client):
+        user = UserFactory()
+        tokens = session_start(user=user)
+
+        response = self.change_password(
+            admin_client, user, usable_password="false", **{"unset-password": "Disable"}
+        )
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        user.refresh_from_db()
+        assert not user.has_usable_password()
+        refreshed = APIClient().post(
+            "/api/users/refresh", {"refresh": tokens.refresh}, format="json"
+        )
+        assert refreshed.status_code == 401
+
+
+class TestEmailsInTheAdmin:
+    def add(self, admin_client, email):
+        return admin_client.post(
+            "/admin/users/users/user/add/",
+            {
+                "email": email,
+                "usable_password": "true",
+                "password1": "a-long-and-unusual-passphrase",
+                "password2": "a-long-and-unusual-passphrase",
+            },
+        )
+
+    def test_a_look_alike_is_refused(self, admin_client):
+        response = self.add(admin_client, "\u017fam@example.com")
+
+        assert response.status_code == 200
+        assert "Email must be valid" in response.content.decode()
+        assert not User.objects.filter(email__startswith="\u017f").exists()
+
+    def test_another_spelling_of_a_taken_email_is_refused(self, admin_client):
+        UserFactory(email="sam@example.com")
+
+        response = self.add(admin_client, " SAM@Example.com")
+
+        assert response.status_code == 200
+        assert "already exists" in response.content.decode()
+        assert User.objects.filter(email="sam@example.com").count() == 1
+
+    def test_the_change_form_stores_the_normalized_email(self, admin_client):
+        user = UserFactory()
+        form = {
+            "email": "Moved@Example.COM",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "initial-date_joined_0": "2026-01-01",
+            "initial-date_joined_1": "00:00:00",
+        }
+
+        response = admin_client.post(f"/admin/users/users/user/{user.pk}/change/", form)
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        user.refresh_from_db()
+        assert user.email == "moved@example.com"

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from users.models import User
-from users.services import session_start, user_deactivate
+from users.services import session_end, session_start, user_deactivate
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,32 @@ def signup(client, email="new@example.com", password=GOOD_PASSWORD):
 
 def signin(client, email, password=DEFAULT_PASSWORD):
     return client.post("/api/users/signin", {"email": email, "password": password}, format="json")
+
+
+def refresh_body(refresh: str):
+    return APIClient().post("/api/users/refresh", {"refresh": refresh}, format="json")
+
+
+def expired_access(access: str) -> str:
+    token = AccessToken(access)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    return str(token)
+
+
+def email_of_length(length: int) -> str:
+    """A well-formed address of exactly `length` characters (labels within 63)."""
+    local = "a" * 64
+    labels = []
+    remaining = length - len(local) - len("@") - len(".com")
+    while remaining > 0:
+        label = min(remaining, 63)
+        if remaining - label == 1:  # a lone dot cannot stand: share the rest
+            label -= 1
+        labels.append("b" * label)
+        remaining -= label + 1
+    email = f"{local}@{'.'.join(labels)}.com"
+    assert len(email) == length
+    return email
 
 
 def assert_session_cookies(response):
@@ -103,6 +129,57 @@ class TestSignUp:
         assert messages_of(response) == ["Email in use"]
         assert User.objects.count() == 1
 
+    @pytest.mark.parametrize("length", [255, 300, 320, 321, 5000])
+    def test_an_overlong_email(self, api_client, length):
+        response = signup(api_client, email=email_of_length(length))
+
+        assert response.status_code == 400
+        assert errors_of(response) == [{"message": "Email must be valid", "field": "email"}]
+        assert not User.objects.exists()
+
+    def test_the_longest_email(self, api_client):
+        email = email_of_length(254)
+
+        response = signup(api_client, email=email.upper())
+
+        assert response.status_code == 201
+        assert response.json()["email"] == email
+
+    @pytest.mark.parametrize(
+        "email",
+        [
+            "\u017fam@example.com",  # LATIN SMALL LETTER LONG S: UPPER() makes it S
+            "\u0131an@example.com",  # LATIN SMALL LETTER DOTLESS I: UPPER() makes it I
+            "\u0130an@example.com",  # LATIN CAPITAL LETTER I WITH DOT ABOVE
+            "\u212aim@example.com",  # KELVIN SIGN: lower() makes it k
+            "\uff53am@example.com",  # FULLWIDTH s: NFKC makes it s
+            "sam@b\u00fccher.de",  # a domain outside ASCII (its xn-- form is accepted)
+        ],
+    )
+    def test_an_email_outside_ascii(self, api_client, email):
+        response = signup(api_client, email=email)
+
+        assert response.status_code == 400
+        assert errors_of(response) == [{"message": "Email must be valid", "field": "email"}]
+        assert not User.objects.exists()
+
+    def test_a_look_alike_cannot_squat_the_ascii_address(self, api_client):
+        squatter = signup(api_client, email="\u017fam@example.com", password=GOOD_PASSWORD)
+        owner = signup(APIClient(), email="sam@example.com", password="the-owners-own-passphrase")
+        owner_by_look_alike = signin(APIClient(), "\u017fam@example.com", GOOD_PASSWORD)
+
+        assert squatter.status_code == 400
+        assert owner.status_code == 201
+        assert owner_by_look_alike.status_code == 400
+        assert messages_of(owner_by_look_alike) == ["Email must be valid"]
+        assert list(User.objects.values_list("email", flat=True)) == ["sam@example.com"]
+
+    def test_an_internationalized_domain_in_its_ascii_form(self, api_client):
+        response = signup(api_client, email="Sam@XN--Bcher-KVA.de")
+
+        assert response.status_code == 201
+        assert response.json()["email"] == "sam@xn--bcher-kva.de"
+
 
 class TestSignIn:
     def test_signs_in_with_cookies(self, api_client):
@@ -173,6 +250,49 @@ class TestSignOut:
 
         assert response.status_code == 200
 
+    def test_a_refresh_token_in_the_body_is_ended(self, api_client):
+        tokens = session_start(user=UserFactory())
+
+        response = api_client.post("/api/users/signout", {"refresh": tokens.refresh}, format="json")
+
+        assert response.status_code == 200
+        refreshed = APIClient().post(
+            "/api/users/refresh", {"refresh": tokens.refresh}, format="json"
+        )
+        assert refreshed.status_code == 401
+
+    def test_a_just_rotated_cookie_ends_its_successor_too(self, api_client):
+        user = UserFactory()
+        signin(api_client, user.email)
+        # Another tab of the same browser rotated the cookie a moment ago; this one still
+        # holds the old cookie, within the reuse window, when it signs out.
+        other_tab = APIClient()
+        other_tab.cookies[REFRESH] = api_client.cookies[REFRESH].value
+        successor = other_tab.post("/api/users/refresh").cookies[REFRESH].value
+
+        api_client.post("/api/users/signout")
+
+        refreshed = APIClient().post("/api/users/refresh", {"refresh": successor}, format="json")
+        assert refreshed.status_code == 401
+
+    def test_only_the_signed_out_session_ends(self, api_client):
+        user = UserFactory()
+        other_device = session_start(user=user)
+        signin(api_client, user.email)
+
+        api_client.post("/api/users/signout")
+
+        refreshed = APIClient().post(
+            "/api/users/refresh", {"refresh": other_device.refresh}, format="json"
+        )
+        assert refreshed.status_code == 200
+
+    def test_a_refresh_that_is_not_a_string(self, api_client):
+        response = api_client.post("/api/users/signout", {"refresh": ["x"]}, format="json")
+
+        assert response.status_code == 400
+        assert errors_of(response) == [{"message": "Not a valid string.", "field": "refresh"}]
+
 
 class TestCurrentUser:
     def test_nobody_signed_in(self, api_client):
@@ -209,43 +329,94 @@ class TestCurrentUser:
         assert response.status_code == 200
         assert response.json() == {"currentUser": None}
 
-    def test_expired_access_cookie_is_refreshed_transparently(self, api_client, settings):
-        settings.JWT_REFRESH_REUSE_SECONDS = 1
+    def test_expired_access_cookie_is_renewed_without_rotating_the_refresh_token(self, api_client):
         user = UserFactory()
         tokens = session_start(user=user)
-        expired = AccessToken(tokens.access)
-        expired.set_exp(lifetime=-timedelta(seconds=1))
-        api_client.cookies[ACCESS] = str(expired)
+        api_client.cookies[ACCESS] = expired_access(tokens.access)
         api_client.cookies[REFRESH] = tokens.refresh
 
         response = api_client.get("/api/users/currentuser")
 
         assert response.json()["currentUser"]["id"] == str(user.id)
-        assert_session_cookies(response)
-        assert response.cookies[REFRESH].value != tokens.refresh
-        # The old refresh token was used up by the rotation: presented again at once it gets
-        # the same pair, and after the reuse window nothing.
-        again = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
-        assert again.json()["refresh"] == response.cookies[REFRESH].value
-        time.sleep(1.2)
-        replay = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
-        assert replay.status_code == 401
+        renewed = response.cookies[ACCESS]
+        assert AccessToken(renewed.value)["id"] == str(user.id)
+        assert renewed["httponly"]
+        assert renewed["samesite"] == "Lax"
+        assert REFRESH not in response.cookies
+        # The refresh token is as good as before: nothing was used up.
+        rotated = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
+        assert rotated.status_code == 200
+
+    def test_a_renderer_that_drops_set_cookie_stays_signed_in(self, settings):
+        # The original Next.js client: on every page load its server forwards the cookies the
+        # browser got at sign-in and never passes the answer's Set-Cookie back.
+        settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(seconds=1)}
+        settings.JWT_REFRESH_REUSE_SECONDS = 1
+        user = UserFactory()
+        signed_in = signin(APIClient(), user.email)
+        browser_cookies = {name: signed_in.cookies[name].value for name in (ACCESS, REFRESH)}
+
+        for _page_load in range(3):
+            time.sleep(1.1)  # past the access token's lifetime and the reuse window
+            renderer = APIClient()
+            for name, value in browser_cookies.items():
+                renderer.cookies[name] = value
+
+            response = renderer.get("/api/users/currentuser")
+
+            assert response.json()["currentUser"] is not None, _page_load
+            assert response.json()["currentUser"]["id"] == str(user.id)
+
+    def test_the_renewed_access_token_says_what_the_account_is_now(self, api_client):
+        staff = UserFactory(is_staff=True)
+        tokens = session_start(user=staff)
+        User.objects.filter(pk=staff.pk).update(is_staff=False, email="moved@example.com")
+        api_client.cookies[ACCESS] = expired_access(tokens.access)
+        api_client.cookies[REFRESH] = tokens.refresh
+
+        current = api_client.get("/api/users/currentuser").json()["currentUser"]
+
+        assert current["isStaff"] is False
+        assert current["email"] == "moved@example.com"
+
+    def test_a_signed_out_refresh_cookie_is_nobody(self, api_client):
+        tokens = session_start(user=UserFactory())
+        session_end(refresh=tokens.refresh)
+        api_client.cookies[ACCESS] = expired_access(tokens.access)
+        api_client.cookies[REFRESH] = tokens.refresh
+
+        response = api_client.get("/api/users/currentuser")
+
+        assert response.json() == {"currentUser": None}
+        assert response.cookies[REFRESH].value == ""
+
+    def test_a_rotated_out_refresh_cookie_after_the_reuse_window_ends_the_session(
+        self, api_client, settings
+    ):
+        settings.JWT_REFRESH_REUSE_SECONDS = 0
+        tokens = session_start(user=UserFactory())
+        rotated = APIClient().post("/api/users/refresh", {"refresh": tokens.refresh}, format="json")
+        api_client.cookies[ACCESS] = expired_access(tokens.access)
+        api_client.cookies[REFRESH] = tokens.refresh
+
+        response = api_client.get("/api/users/currentuser")
+
+        assert response.json() == {"currentUser": None}
+        successor = rotated.json()["refresh"]
+        again = APIClient().post("/api/users/refresh", {"refresh": successor}, format="json")
+        assert again.status_code == 401
 
     def test_parallel_requests_with_one_expired_access_cookie_all_stay_signed_in(self):
         user = UserFactory()
         tokens = session_start(user=user)
-        expired = AccessToken(tokens.access)
-        expired.set_exp(lifetime=-timedelta(seconds=1))
         browser_tabs = [APIClient(), APIClient()]  # the same cookies, sent at once
         for client in browser_tabs:
-            client.cookies[ACCESS] = str(expired)
+            client.cookies[ACCESS] = expired_access(tokens.access)
             client.cookies[REFRESH] = tokens.refresh
 
         responses = [client.get("/api/users/currentuser") for client in browser_tabs]
 
         assert [r.json()["currentUser"]["id"] for r in responses] == [str(user.id)] * 2
-        assert responses[0].cookies[REFRESH].value == responses[1].cookies[REFRESH].value
-        assert responses[0].cookies[ACCESS].value == responses[1].cookies[ACCESS].value
 
     def test_invalid_refresh_cookie_signs_out(self, api_client):
         api_client.cookies[REFRESH] = "garbage"
@@ -291,6 +462,37 @@ class TestRefresh:
 
         assert response.status_code == 401
         assert messages_of(response) == ["Not authorized"]
+
+    def test_a_rotated_token_presented_after_the_reuse_window_ends_its_session(
+        self, api_client, settings
+    ):
+        settings.JWT_REFRESH_REUSE_SECONDS = 0
+        user = UserFactory()
+        other_device = session_start(user=user)
+        first = session_start(user=user).refresh
+        second = refresh_body(first).json()["refresh"]
+        third = refresh_body(second).json()["refresh"]
+
+        stolen_replay = refresh_body(first)
+
+        assert stolen_replay.status_code == 401
+        # Whoever holds the newest token of that session, the thief or the owner, is out.
+        assert refresh_body(third).status_code == 401
+        assert refresh_body(other_device.refresh).status_code == 200
+
+    def test_within_the_reuse_window_the_session_goes_on_then_reuse_ends_it(self, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 1
+        first = session_start(user=UserFactory()).refresh
+        second = refresh_body(first).json()["refresh"]
+
+        parallel = refresh_body(first)
+        time.sleep(1.2)
+        late = refresh_body(first)
+
+        assert parallel.status_code == 200
+        assert parallel.json()["refresh"] == second
+        assert late.status_code == 401
+        assert refresh_body(second).status_code == 401
 
     def test_an_access_token_is_not_a_refresh_token(self, api_client):
         tokens = session_start(user=UserFactory())

@@ -5,10 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized
+from users.models import SessionToken
 from users.services import (
     session_end,
     session_refresh,
@@ -34,6 +35,12 @@ class TestUserCreate:
             user_create(email="a@example.com", password="12345678")
 
         assert raised.value.message_dict == {"password": ["This password is too common."]}
+
+    def test_refuses_an_email_the_rule_refuses(self):
+        with pytest.raises(ApplicationError, match="Email must be valid") as raised:
+            user_create(email="\u017fam@example.com", password="a-long-and-unusual-passphrase")
+
+        assert raised.value.field == "email"
 
     def test_refuses_a_taken_email_in_any_case(self):
         UserFactory(email="taken@example.com")
@@ -75,7 +82,45 @@ class TestSessions:
         time.sleep(1.2)
         with pytest.raises(NotAuthorized):
             session_refresh(refresh=tokens.refresh)
-        session_refresh(refresh=rotated.refresh)  # the session goes on with the new pair
+        # Presented after the window, the old token is taken as stolen: the session ends.
+        with pytest.raises(NotAuthorized):
+            session_refresh(refresh=rotated.refresh)
+
+    def test_a_reused_token_ends_its_session_even_though_the_refusal_is_an_error(self, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 0
+        user = UserFactory()
+        tokens = session_start(user=user)
+        _user, rotated = session_refresh(refresh=tokens.refresh)
+
+        with pytest.raises(NotAuthorized):
+            session_refresh(refresh=tokens.refresh)
+
+        assert BlacklistedToken.objects.filter(
+            token__jti=RefreshToken(rotated.refresh, verify=False)["jti"]
+        ).exists()
+
+    def test_within_the_window_a_successor_whose_session_ended_is_not_handed_out(self, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 10
+        tokens = session_start(user=UserFactory())
+        _user, rotated = session_refresh(refresh=tokens.refresh)
+        session_end(refresh=rotated.refresh)
+
+        with pytest.raises(NotAuthorized):
+            session_refresh(refresh=tokens.refresh)
+
+    def test_a_token_minted_before_sessions_were_tracked_joins_one_at_its_rotation(self, settings):
+        settings.JWT_REFRESH_REUSE_SECONDS = 0
+        user = UserFactory()
+        tokens = session_start(user=user)
+        SessionToken.objects.filter(
+            token__jti=RefreshToken(tokens.refresh, verify=False)["jti"]
+        ).delete()
+        _user, rotated = session_refresh(refresh=tokens.refresh)
+
+        with pytest.raises(NotAuthorized):
+            session_refresh(refresh=tokens.refresh)
+        with pytest.raises(NotAuthorized):
+            session_refresh(refresh=rotated.refresh)
 
     def test_a_deactivated_user_gets_nothing_within_the_reuse_window(self):
         user = UserFactory()

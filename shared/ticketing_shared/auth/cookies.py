@@ -3,10 +3,14 @@
 from django.conf import settings
 
 
-def auth_cookies_set(response, *, access: str, refresh: str) -> None:
+def auth_cookies_set(response, *, access: str, refresh: str | None = None) -> None:
+    """Sets the access cookie, and the refresh cookie when there is a new refresh token."""
     jwt_settings = settings.SIMPLE_JWT
     _set(response, settings.ACCESS_COOKIE_NAME, access, jwt_settings["ACCESS_TOKEN_LIFETIME"])
-    _set(response, settings.REFRESH_COOKIE_NAME, refresh, jwt_settings["REFRESH_TOKEN_LIFETIME"])
+    if refresh is not None:
+        _set(
+            response, settings.REFRESH_COOKIE_NAME, refresh, jwt_settings["REFRESH_TOKEN_LIFETIME"]
+        )
 
 
 def auth_cookies_clear(response) -> None:

@@ -1,0 +1,304 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+from users.models import User
+from users.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+SIGNUP_PASSWORD = "a-long-and-unusual-passphrase"
+
+
+def signin(client, email, password, **extra):
+    return client.post(
+        "/api/users/signin", {"email": email, "password": password}, format="json", **extra
+    )
+
+
+@pytest.fixture
+def limits(settings):
+    settings.SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP = 3
+    settings.SIGNIN_MAX_FAILURES_PER_EMAIL = 6
+    settings.SIGNIN_MAX_FAILURES_PER_IP = 10
+    return settings
+
+
+def from_address(address: str) -> dict:
+    return {"REMOTE_ADDR": address}
+
+
+def test_an_email_is_locked_from_an_address_after_repeated_failures(api_client, limits):
+    user = UserFactory()
+    for _ in range(3):
+        assert signin(api_client, user.email, "wrong-password").status_code == 400
+
+    response = signin(api_client, user.email, DEFAULT_PASSWORD)
+
+    assert response.status_code == 429
+    assert response.json() == {
+        "errors": [{"message": "Too many failed sign-in attempts, try again later"}]
+    }
+    assert 0 < int(response["Retry-After"]) <= settings.SIGNIN_FAILURE_WINDOW_SECONDS
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_owner_out(api_client, limits):
+    user = UserFactory()
+    for _ in range(5):
+        signin(api_client, user.email, "wrong-password", **from_address("198.51.100.66"))
+
+    attacker = signin(api_client, user.email, DEFAULT_PASSWORD, **from_address("198.51.100.66"))
+    owner = signin(api_client, user.email, DEFAULT_PASSWORD, **from_address("192.0.2.10"))
+
+    assert attacker.status_code == 429
+    assert owner.status_code == 200
+
+
+def test_guessing_spread_over_many_addresses_meets_the_email_ceiling(api_client, limits):
+    user = UserFactory()
+    for n in range(6):  # two failures from each of three addresses, each under its own limit
+        signin(api_client, user.email, "wrong-password", **from_address(f"198.51.100.{n // 2}"))
+
+    fresh_address = signin(api_client, user.email, DEFAULT_PASSWORD, **from_address("192.0.2.10"))
+
+    assert fresh_address.status_code == 429
+
+
+def test_unknown_emails_are_locked_alike(api_client, limits):
+    for _ in range(3):
+        signin(api_client, "nobody@example.com", "wrong-password")
+
+    assert signin(api_client, "nobody@example.com", "wrong-password").status_code == 429
+
+
+def test_a_success_forgives_the_failures_of_its_email_from_its_address(api_client, limits):
+    user = UserFactory()
+    for _ in range(2):
+        signin(api_client, user.email, "wrong-password")
+    assert signin(api_client, user.email, DEFAULT_PASSWORD).status_code == 200
+
+    for _ in range(2):
+        assert signin(api_client, user.email, "wrong-password").status_code == 400
+
+
+def test_every_spelling_of_an_email_counts_against_one_limit(api_client, limits):
+    UserFactory(email="sam@example.com")
+    for spelling in ("SAM@example.com", " sam@EXAMPLE.com ", "Sam@Example.Com"):
+        assert signin(api_client, spelling, "wrong-password").status_code == 400
+
+    locked = signin(api_client, "sam@example.com", DEFAULT_PASSWORD)
+    # A look-alike spelling is no way around the limit: it names no account at all.
+    look_alike = signin(api_client, "\u017fam@example.com", DEFAULT_PASSWORD)
+
+    assert locked.status_code == 429
+    assert look_alike.status_code == 400
+    assert look_alike.json() == {"errors": [{"message": "Email must be valid", "field": "email"}]}
+
+
+def test_an_address_is_locked_across_emails(api_client, limits):
+    for n in range(10):
+        signin(api_client, f"guess{n}@example.com", "wrong-password", REMOTE_ADDR="10.1.1.1")
+
+    blocked = signin(api_client, "fresh@example.com", "x-password", REMOTE_ADDR="10.1.1.1")
+    other_address = signin(api_client, "fresh@example.com", "x-password", REMOTE_ADDR="10.1.1.2")
+
+    assert blocked.status_code == 429
+    assert other_address.status_code == 400
+
+
+def test_an_account_of_its_own_does_not_let_an_address_spray_passwords(api_client, limits):
+    # The sprayer signs in to the one account it holds between guesses at other people's.
+    own = UserFactory()
+    statuses = []
+    for n in range(12):
+        statuses.append(
+            signin(api_client, f"victim{n}@example.com", "Summer2026!", **from_address("10.9.9.9"))
+        )
+        signin(api_client, own.email, DEFAULT_PASSWORD, **from_address("10.9.9.9"))
+
+    assert [response.status_code for response in statuses] == [400] * 10 + [429] * 2
+
+
+def test_retry_after_is_what_is_left_of_the_window(api_client, limits):
+    limits.SIGNIN_FAILURE_WINDOW_SECONDS = 3
+    for _ in range(3):
+        signin(api_client, "nobody@example.com", "wrong-password")
+    time.sleep(1.1)
+
+    response = signin(api_client, "nobody@example.com", "wrong-password")
+
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 2
+
+
+class TestTheClientAddress:
+    """Which `X-Forwarded-For` entry is the client: the one the outermost trusted proxy
+    saw. Entries to its left are whatever the client chose to send."""
+
+    def fail_from(self, api_client, forwarded_for: str, n: int = 0, **extra):
+        return signin(
+            api_client,
+            f"guess{n}@example.com",
+            "bad-password",
+            HTTP_X_FORWARDED_FOR=forwarded_for,
+            **extra,
+        )
+
+    def test_behind_one_proxy_the_rightmost_entry_counts(self, api_client, limits):
+        limits.TRUSTED_PROXY_COUNT = 1
+        for n in range(10):
+            self.fail_from(api_client, f"spoofed-{n}, 203.0.113.9", n)
+
+        blocked = self.fail_from(api_client, "another-spoof, 203.0.113.9")
+        other_client = self.fail_from(api_client, "spoofed-0, 203.0.113.10")
+
+        assert blocked.status_code == 429
+        assert other_client.status_code == 400
+
+    def test_behind_two_proxies_the_second_entry_from_the_right_counts(self, api_client, limits):
+        limits.TRUSTED_PROXY_COUNT = 2
+        for n in range(10):
+            self.fail_from(api_client, f"spoofed-{n}, 203.0.113.9, 10.0.0.{n}", n)
+
+        blocked = self.fail_from(api_client, "x, 203.0.113.9, 10.0.0.99")
+        other_client = self.fail_from(api_client, "203.0.113.9, 203.0.113.10, 10.0.0.1")
+
+        assert blocked.status_code == 429
+        assert other_client.status_code == 400
+
+    @pytest.mark.parametrize("proxies", [0, "unset"])
+    def test_without_proxies_the_header_is_ignored(self, api_client, limits, proxies):
+        if proxies == "unset":
+            assert "TRUSTED_PROXY_COUNT" not in os.environ  # the settings' default applies
+        else:
+            limits.TRUSTED_PROXY_COUNT = proxies
+        for n in range(10):
+            self.fail_from(api_client, f"203.0.113.{n}", n, REMOTE_ADDR="10.1.1.1")
+
+        blocked = self.fail_from(api_client, "203.0.113.200", REMOTE_ADDR="10.1.1.1")
+        other_client = self.fail_from(api_client, "203.0.113.0", REMOTE_ADDR="10.1.1.2")
+
+        assert blocked.status_code == 429
+        assert other_client.status_code == 400
+
+
+class TestSignUpLimit:
+    @pytest.fixture
+    def signup_limit(self, settings):
+        settings.SIGNUP_MAX_ATTEMPTS_PER_IP = 2
+        return settings
+
+    def signup(self, client, email, address="10.2.2.2", password=SIGNUP_PASSWORD):
+        return client.post(
+            "/api/users/signup",
+            {"email": email, "password": password},
+            format="json",
+            REMOTE_ADDR=address,
+        )
+
+    def test_an_address_is_limited_whatever_the_answers(self, api_client, signup_limit):
+        created = self.signup(api_client, "first@example.com")
+        taken = self.signup(api_client, "first@example.com")  # an email lookup: counts too
+
+        limited = self.signup(api_client, "second@example.com")
+        other_address = self.signup(api_client, "second@example.com", address="10.2.2.3")
+
+        assert (created.status_code, taken.status_code) == (201, 400)
+        assert limited.status_code == 429
+        assert limited.json() == {
+            "errors": [{"message": "Too many sign-up attempts, try again later"}]
+        }
+        assert 0 < int(limited["Retry-After"]) <= settings.SIGNUP_WINDOW_SECONDS
+        assert other_address.status_code == 201
+        assert User.objects.filter(email="second@example.com").count() == 1
+
+    def test_invalid_input_is_not_counted(self, api_client, signup_limit):
+        for _ in range(3):
+            assert self.signup(api_client, "not-an-email").status_code == 400
+            assert self.signup(api_client, "x@example.com", password="short").status_code == 400
+
+        assert self.signup(api_client, "x@example.com").status_code == 201
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(port: int) -> subprocess.Popen:
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        # A Redis database of its own, so a local runner's counters are left alone.
+        "REDIS_URL": "redis://127.0.0.1:6379/2",
+        "SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP": "5",
+        "SIGNIN_MAX_FAILURES_PER_IP": "10000",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:ticketing_shared.gunicorn_conf",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "config.wsgi:application",
+        ],
+        cwd=SERVICE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_until_up(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.1)
+    raise AssertionError(f"the auth service on port {port} did not start")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_separate_processes_share_the_count():
+    user = UserFactory(email=f"shared-{uuid.uuid4().hex[:8]}@example.com")
+    ports = [_free_port(), _free_port()]
+    servers = [_start_server(port) for port in ports]
+    try:
+        for port in ports:
+            _wait_until_up(port)
+        first, second = (f"http://127.0.0.1:{port}/api/users/signin" for port in ports)
+        wrong = {"email": user.email, "password": "wrong-password"}
+        statuses = [
+            requests.post(url, json=wrong, timeout=5).status_code
+            for url in (first, second, first, second, first)
+        ]
+
+        blocked = requests.post(
+            second, json={"email": user.email, "password": DEFAULT_PASSWORD}, timeout=5
+        )
+
+        assert statuses == [400] * 5
+        assert blocked.status_code == 429
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
