@@ -2,11 +2,13 @@
 
 import os
 
+from celery.schedules import crontab
+
 # The service the shared settings are read for (its entry in ticketing_shared.registry).
 os.environ["TICKETING_SERVICE"] = "auth"
 
 from ticketing_shared.settings import *  # noqa: F403
-from ticketing_shared.settings import INSTALLED_APPS, env
+from ticketing_shared.settings import CELERY_BEAT_SCHEDULE, INSTALLED_APPS, env
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework_simplejwt.token_blacklist", "users"]
 
@@ -31,3 +33,12 @@ SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default
 # Sign-ups per client address: each costs a password hash and tells whether an email is taken.
 SIGNUP_MAX_ATTEMPTS_PER_IP = env.int("SIGNUP_MAX_ATTEMPTS_PER_IP", default=20)
 SIGNUP_WINDOW_SECONDS = env.int("SIGNUP_WINDOW_SECONDS", default=60 * 60)
+
+# Auth's own periodic tasks, beside the ones every service runs (the outbox sweep, retention).
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "users-tokens-flush-expired": {
+        "task": "users.tasks.tokens_flush_expired",
+        "schedule": crontab(hour=4, minute=0),
+    },
+}
