@@ -1,8 +1,15 @@
 """The auth API (contract §3): thin views over `services` and `selectors`."""
 
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
@@ -44,6 +51,28 @@ def _messages(message: str) -> dict:
     return dict.fromkeys(
         ("required", "blank", "null", "invalid", "max_length", "min_length"), message
     )
+
+
+class StringField(serializers.CharField):
+    """A JSON string, nothing else: DRF's CharField would take `12345678` as a password."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TokenField(StringField):
+    """A token as the client sent it: whatever the string, a token that does not verify is
+    answered as one (401 on refresh, nothing to end on sign-out), not as bad input."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, ProhibitNullCharactersValidator)
+        ]
 
 
 class NormalizedEmailField(serializers.EmailField):
@@ -97,14 +126,20 @@ SESSION_COOKIES_SET = (
     "SameSite=Lax, Path=/, Secure outside local development."
 )
 EMAIL_ERROR = (EMAIL_MUST_BE_VALID, "email")
+CREDENTIALS_EXAMPLE = OpenApiExample(
+    "Credentials",
+    value={"email": "buyer@example.com", "password": "correct-horse-battery-staple"},
+    request_only=True,
+)
 
 
 class SignUpApi(APIView):
     authentication_classes = []
 
+    @extend_schema_serializer(component_name="SignUpInput")
     class InputSerializer(serializers.Serializer):
         email = NormalizedEmailField()
-        password = serializers.CharField(
+        password = StringField(
             trim_whitespace=False,
             min_length=PASSWORD_MIN_LENGTH,
             max_length=PASSWORD_MAX_LENGTH,
@@ -114,6 +149,7 @@ class SignUpApi(APIView):
     @extend_schema(
         summary="Create an account and sign in",
         request=InputSerializer,
+        examples=[CREDENTIALS_EXAMPLE],
         parameters=[_set_cookie([201], SESSION_COOKIES_SET), RETRY_AFTER],
         responses=operation_responses(
             {
@@ -144,10 +180,12 @@ class SignUpApi(APIView):
 class SignInApi(APIView):
     authentication_classes = []
 
+    @extend_schema_serializer(component_name="SignInInput")
     class InputSerializer(serializers.Serializer):
         email = NormalizedEmailField()
-        password = serializers.CharField(
+        password = StringField(
             trim_whitespace=False,
+            min_length=1,
             max_length=SIGNIN_PASSWORD_MAX_LENGTH,
             error_messages=_messages(PASSWORD_REQUIRED),
         )
@@ -155,6 +193,7 @@ class SignInApi(APIView):
     @extend_schema(
         summary="Sign in",
         request=InputSerializer,
+        examples=[CREDENTIALS_EXAMPLE],
         parameters=[_set_cookie([200], SESSION_COOKIES_SET), RETRY_AFTER],
         responses=operation_responses(
             {
@@ -193,9 +232,10 @@ class SignOutApi(APIView):
 
     authentication_classes = []
 
+    @extend_schema_serializer(component_name="SignOutInput")
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField(
-            required=False, help_text="A refresh token kept by an API client."
+        refresh = TokenField(
+            help_text="A refresh token kept by an API client; empty or absent: the cookie's."
         )
 
     @extend_schema(
@@ -288,7 +328,7 @@ class CurrentUserApi(APIView):
 
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField(required=False, help_text="Only when refreshed from the body.")
-    refresh = serializers.CharField(required=False, help_text="Only when refreshed from the body.")
+    refresh = StringField(required=False, help_text="Only when refreshed from the body.")
 
 
 class RefreshApi(APIView):
@@ -297,8 +337,11 @@ class RefreshApi(APIView):
 
     authentication_classes = []
 
+    @extend_schema_serializer(component_name="RefreshInput")
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField(required=False)
+        refresh = TokenField(
+            help_text="A refresh token kept by an API client; empty or absent: the cookie's."
+        )
 
     @extend_schema(
         summary="Rotate the refresh token",

@@ -580,3 +580,100 @@ def test_openapi_docs_are_served_without_a_cdn(api_client):
     page = docs.content.decode()
     assert "/api/users/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "cdn" not in page.lower()
+
+
+class TestStringsOnly:
+    @pytest.mark.parametrize("password", [12345678901, 1.5e20, True, ["a-long-passphrase"]])
+    def test_a_password_that_is_not_a_string(self, api_client, password):
+        response = signup(api_client, password=password)
+
+        assert response.status_code == 400
+        assert errors_of(response) == [
+            {"message": "Password must be between 8 and 128 characters", "field": "password"}
+        ]
+        assert not User.objects.exists()
+
+    @pytest.mark.parametrize("path", ["/api/users/refresh", "/api/users/signout"])
+    def test_a_refresh_token_that_is_not_a_string(self, api_client, path):
+        response = api_client.post(path, {"refresh": 32934}, format="json")
+
+        assert response.status_code == 400
+        assert errors_of(response) == [{"message": "Not a valid string.", "field": "refresh"}]
+
+    def test_any_string_as_refresh_token_is_just_a_token_that_opens_nothing(self, api_client):
+        response = api_client.post("/api/users/refresh", {"refresh": "a\u0000b"}, format="json")
+
+        assert response.status_code == 401
+
+
+class TestOpenApiSchema:
+    @pytest.fixture
+    def schema(self, api_client):
+        return api_client.get("/api/users/schema", {"format": "json"}).json()
+
+    def operation(self, schema, path, method="post"):
+        return schema["paths"][f"/api/users/{path}"][method]
+
+    def body_schema(self, schema, path):
+        ref = self.operation(schema, path)["requestBody"]["content"]["application/json"]["schema"]
+        return schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+
+    @pytest.mark.parametrize(
+        ("path", "method", "statuses"),
+        [
+            ("signup", "post", {"201", "400", "403", "413", "415", "429", "500"}),
+            ("signin", "post", {"200", "400", "403", "413", "415", "429", "500"}),
+            ("signout", "post", {"200", "400", "403", "413", "415", "500"}),
+            ("refresh", "post", {"200", "400", "401", "403", "413", "415", "500"}),
+            ("currentuser", "get", {"200", "403", "500"}),
+        ],
+    )
+    def test_every_answer_is_documented_errors_in_the_error_format(
+        self, schema, path, method, statuses
+    ):
+        responses = self.operation(schema, path, method)["responses"]
+
+        assert set(responses) == statuses
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                body = response["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/ErrorResponse"}, (path, status)
+        error = schema["components"]["schemas"]["Error"]
+        assert error["required"] == ["message"]
+        assert set(error["properties"]) == {"message", "field"}
+
+    def test_limits_answer_with_retry_after(self, schema):
+        for path in ("signup", "signin"):
+            headers = self.operation(schema, path)["responses"]["429"]["headers"]
+            assert headers["Retry-After"]["required"] is True
+
+    def test_signup_states_its_rules(self, schema):
+        body = self.body_schema(schema, "signup")
+
+        assert self.operation(schema, "signup")["requestBody"]["required"] is True
+        assert body["required"] == ["email", "password"]
+        assert body["properties"]["email"] == {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+        }
+        assert body["properties"]["password"] == {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": 128,
+        }
+
+    def test_signin_states_its_rules(self, schema):
+        body = self.body_schema(schema, "signin")
+
+        assert body["required"] == ["email", "password"]
+        assert body["properties"]["email"]["maxLength"] == 254
+        assert body["properties"]["password"]["minLength"] == 1
+
+    def test_the_session_cookies_are_documented(self, schema):
+        current = self.operation(schema, "currentuser", "get")
+        cookies = {p["name"] for p in current["parameters"] if p["in"] == "cookie"}
+
+        assert cookies == {ACCESS, REFRESH}
+        assert "Set-Cookie" in current["responses"]["200"]["headers"]
+        assert "Set-Cookie" in self.operation(schema, "signup")["responses"]["201"]["headers"]
