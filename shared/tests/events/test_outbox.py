@@ -250,7 +250,7 @@ def test_retry_leaves_a_sent_row_alone(bus):
 
 @pytest.fixture
 def other_connection():
-    """A connection of another process's, as a second relay would hold one."""
+    """A second connection to the test database, as another relay process would hold."""
     settings_dict = connection.settings_dict
     other = psycopg2.connect(
         dbname=settings_dict["NAME"],
@@ -285,7 +285,7 @@ def test_a_row_another_relay_holds_is_skipped_and_the_next_one_sent(bus, other_c
     elapsed = time.monotonic() - started
 
     assert sent == 1
-    assert elapsed < 0.5
+    assert elapsed < 1  # it did not wait for the lock (that would have failed at 1 s anyway)
     assert queued_event_ids(bus, TICKETS_QUEUE) == [str(free.event_id)]
     other_connection.rollback()  # the other relay lets go without sending it
     assert outbox_relay() == 1
