@@ -1,5 +1,6 @@
 import json
 import sys
+import time
 
 import pytest
 
@@ -121,6 +122,20 @@ def test_a_charset_that_is_not_a_text_encoding_is_refused(api_client, charset):
 def test_depth_is_counted_without_parsing(text, depth):
     assert not nests_deeper_than(text, depth)
     assert depth == 0 or nests_deeper_than(text, depth - 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"\\' * 200_000, '"' * 400_000, '"' + "a" * 400_000, "[]," * 130_000],
+    ids=["quote and backslash", "quotes", "unterminated string", "many brackets"],
+)
+def test_depth_is_counted_in_one_pass_whatever_the_text(text):
+    # A scan that restarted at every quote would take minutes on the first of these.
+    started = time.monotonic()
+
+    nests_deeper_than(text, MAX_JSON_DEPTH)
+
+    assert time.monotonic() - started < 1
 
 
 def test_json_loads_bounded_refuses_too_deep_before_parsing():
