@@ -2,10 +2,13 @@
 
 Django settings read the token keys from the environment when they are imported, which
 pytest-django does before any conftest runs; this wrapper gets in first, so every test run
-signs and verifies with a fresh test pair instead of whatever keys the machine has.
+signs and verifies with a fresh test pair instead of whatever keys the machine has, and reads
+an empty local state directory instead of the one `scripts/dev` filled (its env files name the
+developer's databases, Redis and keys), so tests see only what they set themselves.
 """
 
 import os
+import tempfile
 
 import pytest
 
@@ -18,4 +21,5 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ["JWT_PRIVATE_KEY"] = private_pem
     os.environ["JWT_PUBLIC_KEY"] = public_pem
     os.environ["TICKETING_ENV"] = "development"
+    os.environ["TICKETING_STATE_DIR"] = tempfile.mkdtemp(prefix="ticketing-test-state-")
     return (yield)
