@@ -1,3 +1,4 @@
+import contextlib
 import http.client
 import json
 import re
@@ -60,11 +61,11 @@ def start_nginx(services, port, prefix_dir):
     )
 
 
-@pytest.fixture(scope="module")
-def gateway_port(tmp_path_factory, upstreams):
-    services = [replace(SERVICES_BY_NAME[name], port=p) for name, p in upstreams.items()]
+@contextlib.contextmanager
+def running_gateway(services, prefix_dir):
+    """A real nginx routing `services`, on a free port it yields, stopped afterwards."""
     port = free_port()
-    nginx = start_nginx(services, port, tmp_path_factory.mktemp("gateway"))
+    nginx = start_nginx(services, port, prefix_dir)
     try:
         wait_for_port(port, timeout=10, alive=lambda: nginx.poll() is None)
         yield port
@@ -75,6 +76,13 @@ def gateway_port(tmp_path_factory, upstreams):
         except subprocess.TimeoutExpired:
             nginx.kill()
             nginx.wait()
+
+
+@pytest.fixture(scope="module")
+def gateway_port(tmp_path_factory, upstreams):
+    services = [replace(SERVICES_BY_NAME[name], port=p) for name, p in upstreams.items()]
+    with running_gateway(services, tmp_path_factory.mktemp("gateway")) as port:
+        yield port
 
 
 def get(port, path, headers=None):
@@ -258,18 +266,8 @@ def gateway_with_frontend_port(tmp_path_factory, upstreams):
         replace(SERVICES_BY_NAME["auth"], port=upstreams["auth"]),
         replace(SERVICES_BY_NAME["frontend"], port=upstreams["tickets"]),
     ]
-    port = free_port()
-    nginx = start_nginx(services, port, tmp_path_factory.mktemp("gateway-with-frontend"))
-    try:
-        wait_for_port(port, timeout=10, alive=lambda: nginx.poll() is None)
+    with running_gateway(services, tmp_path_factory.mktemp("gateway-with-frontend")) as port:
         yield port
-    finally:
-        nginx.terminate()
-        try:
-            nginx.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            nginx.kill()
-            nginx.wait()
 
 
 @pytest.mark.parametrize("path", ["/", "/orders/1", "/x.html", "/apix", "/administrator"])
