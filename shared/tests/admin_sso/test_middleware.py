@@ -3,7 +3,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.auth.forged_tokens import REFUSED_TOKENS, claims_of
+from tests.auth.forged_tokens import REFUSED_TOKENS, SIGNED_BAD_CLAIMS, claims_of
 from ticketing_shared.testing.keys import jwt_test_key_pair
 from ticketing_shared.testing.tokens import access_token_mint
 
@@ -75,6 +75,16 @@ def test_a_forged_staff_cookie_does_not_open_the_admin(make_token):
 @pytest.mark.parametrize("user_id", ["not-a-uuid", "", 42, None])
 def test_a_staff_cookie_whose_id_is_not_a_uuid_is_anonymous(user_id):
     client = client_with_token(id=user_id, is_staff=True, is_superuser=True)
+
+    response = client.get("/admin/sample/", follow=True)
+
+    assert response.redirect_chain[-1] == (SIGN_IN, 302)
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.parametrize("claims", SIGNED_BAD_CLAIMS.values(), ids=SIGNED_BAD_CLAIMS)
+def test_a_staff_cookie_with_claims_of_the_wrong_type_or_range_is_anonymous(claims):
+    client = client_with_token(**{"is_staff": True, "is_superuser": True, **claims})
 
     response = client.get("/admin/sample/", follow=True)
 

@@ -74,3 +74,19 @@ def _staff(claims: dict) -> dict:
 
 FORGERIES = [tampered, signed_with_another_key, algorithm_none, hs256_keyed_with_the_public_key]
 REFUSED_TOKENS = [*FORGERIES, expired, a_refresh_token]
+
+
+# Claims only the key holder could sign, each of which once made a 500 or was misread:
+# simplejwt turns `exp` into a date after PyJWT checked it (1e300 and 10**30 overflow, 10**12
+# is past year 9999), a string `is_staff` reads as true, and an object `email` was echoed.
+SIGNED_BAD_CLAIMS = {
+    "exp 1e300": {"exp": 1e300},
+    "exp 10**30": {"exp": 10**30},
+    "exp past year 9999": {"exp": 10**12},
+    "is_staff a string": {"is_staff": "yes"},
+    "is_staff 'false'": {"is_staff": "false"},
+    "is_staff 1": {"is_staff": 1},
+    "is_superuser a string": {"is_staff": True, "is_superuser": "yes"},
+    "email an object": {"email": {"address": "a@example.com"}},
+    "email a list": {"email": ["a@example.com"]},
+}

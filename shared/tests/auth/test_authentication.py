@@ -4,7 +4,7 @@ import jwt
 import pytest
 from django.conf import settings
 
-from tests.auth.forged_tokens import REFUSED_TOKENS, claims_of
+from tests.auth.forged_tokens import REFUSED_TOKENS, SIGNED_BAD_CLAIMS, claims_of
 from ticketing_shared.testing.keys import jwt_test_key_pair
 from ticketing_shared.testing.tokens import access_token_mint
 
@@ -74,6 +74,24 @@ def test_a_signed_token_whose_id_is_not_a_uuid_is_refused(api_client, user_id):
 
     assert response.status_code == 401
     assert response.json() == NOT_AUTHORIZED
+
+
+@pytest.mark.parametrize("claims", SIGNED_BAD_CLAIMS.values(), ids=SIGNED_BAD_CLAIMS)
+def test_a_signed_token_with_claims_of_the_wrong_type_or_range_is_refused(api_client, claims):
+    response = whoami(api_client, access_token_mint(**claims))
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHORIZED
+
+
+@pytest.mark.parametrize("claims", SIGNED_BAD_CLAIMS.values(), ids=SIGNED_BAD_CLAIMS)
+def test_a_cookie_with_claims_of_the_wrong_type_or_range_is_a_signed_out_browser(
+    api_client, claims
+):
+    api_client.cookies[settings.ACCESS_COOKIE_NAME] = access_token_mint(**claims)
+
+    assert api_client.get("/api/sample/public").json() == {"signedIn": False}
+    assert api_client.get("/api/sample/whoami").status_code == 401
 
 
 def test_a_signed_token_without_an_id_is_refused(api_client):
