@@ -1,3 +1,6 @@
+from django.urls import path
+
+from tests.sample import views
 from ticketing_shared.urls import (  # noqa: F401 (Django looks the handlers up here)
     handler400,
     handler403,
@@ -6,4 +9,8 @@ from ticketing_shared.urls import (  # noqa: F401 (Django looks the handlers up 
     service_urlpatterns,
 )
 
-urlpatterns = service_urlpatterns("tests.sample.urls")
+urlpatterns = [
+    *service_urlpatterns("tests.sample.urls"),
+    path("sample-pages/outbox-event", views.outbox_event_published),
+    path("sample-pages/broken", views.broken_page),
+]

@@ -158,6 +158,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ticketing_shared.logging.RequestLogMiddleware",
     "ticketing_shared.errors.middleware.ApiErrorFormatMiddleware",
+    "ticketing_shared.errors.middleware.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ticketing_shared.api_guard.ApiRequestGuardMiddleware",

@@ -1,8 +1,12 @@
 """Errors made around the views (Django's debug pages, other renderers, bare 405s) leave
 under the API prefix in the error format too."""
 
+import uuid
+
 import pytest
 from django.test import Client
+
+from ticketing_shared.testing.tokens import access_token_mint
 
 STATIC_FILE = "/api/sample/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css"
 
@@ -59,3 +63,69 @@ def test_pages_outside_the_api_prefix_are_left_alone(settings):
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+BAD_REQUEST = {"errors": [{"message": "Bad Request"}]}
+USERS = "/admin/sample/auth/user/"
+
+
+@pytest.fixture
+def staff_client():
+    client = Client()
+    client.cookies["access_token"] = access_token_mint(is_staff=True, is_superuser=True)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "email__regex=(",  # PostgreSQL refuses the pattern: DataError
+        "email=a%00",  # psycopg2 refuses NUL: ValueError
+        "date_joined__year=99999999999",  # the year's bounds overflow: OverflowError
+        "date_joined__year=10000",  # past datetime's years: ValueError
+    ],
+)
+def test_an_admin_filter_the_database_cannot_take_is_a_400(staff_client, query, caplog):
+    response = staff_client.get(f"{USERS}?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == BAD_REQUEST
+    assert "bad input refused" in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_admin_action_on_a_key_of_the_wrong_type_is_a_400(staff_client):
+    response = staff_client.post(
+        USERS, {"action": "delete_selected", "_selected_action": ["not-a-number"]}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == BAD_REQUEST
+
+
+@pytest.mark.django_db
+def test_a_value_a_model_field_refuses_in_a_django_view_is_a_400(settings):
+    # Django's ValidationError: a UUID field given something else (the admin's actions on
+    # models keyed by UUID, as auth's users are).
+    settings.DEBUG = True
+
+    response = Client().get("/sample-pages/outbox-event?id=not-a-uuid")
+
+    assert response.status_code == 400
+    assert response.json() == BAD_REQUEST
+
+
+@pytest.mark.django_db
+def test_a_good_value_passes(staff_client):
+    assert Client().get(f"/sample-pages/outbox-event?id={uuid.uuid4()}").json() == {
+        "published": False
+    }
+    assert staff_client.get(f"{USERS}?date_joined__year=2024").status_code == 200
+
+
+def test_a_value_error_of_our_own_stays_a_500():
+    # Only the database layer's refusals are the request's fault; elsewhere it is our bug.
+    response = Client(raise_request_exception=False).get("/sample-pages/broken")
+
+    assert response.status_code == 500

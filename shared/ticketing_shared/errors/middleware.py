@@ -1,14 +1,23 @@
-"""Every error under a service's API prefix leaves in the contract's format, whoever made it.
+"""Errors that views outside DRF's handler leave behind.
 
-The views and handlers answer in the format already; this catches what answers around them:
-Django's debug pages (`DEBUG` turns an exception raised in a middleware into an HTML page
-before any handler of ours sees it), a renderer that is not JSON (the OpenAPI docs page
-renders its errors as HTML, the schema view as YAML), and Django's or whitenoise's bare 405s.
+`ApiErrorFormatMiddleware`: every error under a service's API prefix leaves in the contract's
+format, whoever made it. The views and handlers answer in the format already; this catches
+what answers around them: Django's debug pages (`DEBUG` turns an exception raised in a
+middleware into an HTML page before any handler of ours sees it), a renderer that is not JSON
+(the OpenAPI docs page renders its errors as HTML, the schema view as YAML), and Django's or
+whitenoise's bare 405s.
+
+`BadInputMiddleware`: a Django view's exception that says the request's input is bad is a
+400, not a 500.
 """
 
+import logging
 from http import HTTPStatus
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DataError
+from django.urls import get_resolver, get_urlconf
 
 from ticketing_shared.errors.handlers import (
     BAD_REQUEST,
@@ -17,6 +26,8 @@ from ticketing_shared.errors.handlers import (
     SOMETHING_WENT_WRONG,
 )
 from ticketing_shared.errors.responses import error_response
+
+logger = logging.getLogger(__name__)
 
 MESSAGES = {
     HTTPStatus.BAD_REQUEST: BAD_REQUEST,
@@ -72,3 +83,48 @@ def _message(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:  # a status no standard names
         return BAD_REQUEST
+
+
+class BadInputMiddleware:
+    """Answers with the project's handler400 when a view outside DRF fails on the request's
+    input (DRF's views have `errors.handlers` for that).
+
+    The admin takes any lookup on a model's own fields from the query string, and builds or
+    sends some of them only when the list is counted, past its own checks: `?email__regex=(`
+    (PostgreSQL refuses the pattern: DataError), `?email=a%00` (psycopg2 refuses NUL:
+    ValueError), `?date_joined__year=99999999999` (OverflowError making the year's bounds), an
+    action on `_selected_action=not-a-uuid` (ValidationError for a UUID key, ValueError for a
+    number). A ValueError or OverflowError counts only when Django's database layer raised it
+    preparing or sending a value of a query: raised anywhere else, it is a bug of ours and
+    stays a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not _is_bad_input(exception):
+            return None
+        logger.warning("bad input refused: %s: %s", type(exception).__name__, exception)
+        bad_request = get_resolver(get_urlconf()).resolve_error_handler(400)
+        return bad_request(request, exception=exception)
+
+
+def _is_bad_input(exception: Exception) -> bool:
+    if isinstance(exception, (DataError, ValidationError)):
+        return True
+    return isinstance(exception, (ValueError, OverflowError)) and _raised_in_django_db(exception)
+
+
+def _raised_in_django_db(exception: Exception) -> bool:
+    # The innermost Python frame: psycopg2 and datetime raise from C, called from there.
+    frame = exception.__traceback__
+    if frame is None:
+        return False
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    module = frame.tb_frame.f_globals.get("__name__", "")
+    return module == "django.db" or module.startswith("django.db.")
