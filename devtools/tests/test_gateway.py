@@ -248,6 +248,48 @@ def test_whatever_nginx_refuses_itself_is_json_in_the_contracts_format(gateway_p
     assert_json_error(raw_request(gateway_port, request), status, message)
 
 
+UNNORMALIZED_PATHS = [
+    "/api/foo/../users/currentuser",
+    "/api/users/./currentuser",
+    "/api/users/x/..",
+    "/api/users/x/.?next=/",
+    "/api/foo/%2e%2e/users/currentuser",
+    "/api/foo/%2E./users/currentuser",
+    "/api/users/%2e/currentuser",
+    "/api/foo/..%2fusers/currentuser",
+    "/api/foo%2f..%2Fusers/currentuser",
+    "//api/users/currentuser",
+    "/api/users//currentuser",
+    "/api/users/%2fcurrentuser",
+    "/admin/tickets/../users/",
+    "/x/../api/users/currentuser",
+]
+
+
+@pytest.mark.parametrize("path", UNNORMALIZED_PATHS)
+def test_a_path_with_dot_or_empty_segments_is_refused_before_routing(gateway_port, path):
+    # nginx would route the normalized path but pass the raw one, which the service does not
+    # normalize: Django's debug 404 listing the routes, or runserver serving `//api/...`.
+    assert_json_error(raw_request(gateway_port, request_line(path)), 400, "Bad request")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/users/currentuser?next=/a/../b//c",
+        "/api/users/.well-known",
+        "/api/users/x..y/...",
+        "/api/users/%2e%2e%2e",
+        "/api/users/x.",
+    ],
+)
+def test_dots_that_are_no_segment_of_their_own_pass(gateway_port, path):
+    status, _, body = raw_request(gateway_port, request_line(path))
+
+    assert status == 200
+    assert json.loads(body)["path"] == path
+
+
 @pytest.mark.parametrize("path", ["/api/foo", "/api/orders/1", "/api", "/admin", "/admin/x/"])
 def test_api_and_admin_paths_no_service_claims_are_a_json_404(gateway_port, path):
     assert_json_error(raw_request(gateway_port, request_line(path)), 404, "Not Found")

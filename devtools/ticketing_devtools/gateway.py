@@ -40,6 +40,12 @@ GATEWAY_ERRORS = {
 # nginx could not parse (a %00 in the path, an overlong URI) it has no URI to keep, and a named
 # location then fails over to nginx's own HTML page.
 ERROR_PAGES = "/_gateway/errors/"
+# A path whose raw form has a dot segment (`/./`, `/../`, a final `/.` or `/..`) or an empty one
+# (`//`), a dot or slash percent-encoded or not. nginx routes on the path it normalized but
+# passes the raw one on, so `/api/foo/../users/x` would reach auth as a path Django does not
+# normalize (its debug 404 lists the routes), and `//api/users/x` one that runserver serves.
+# Only the path: `[^?]*` stops at the query, and `(?![^?])` is the path's end.
+UNNORMALIZED_PATH = r"~*^[^?]*(?:/|%2f)(?:(?:\.|%2e){1,2}(?:/|%2f|(?![^?]))|/|%2f)"
 
 
 def error_body(message: str) -> str:
@@ -87,6 +93,26 @@ def _unclaimed_locations(services: Sequence[Service]) -> list[str]:
     if not any(service.is_catch_all for service in services):
         lines += _json_location("/", 404, not_found)
     return lines
+
+
+def _unnormalized_path_refusal() -> list[str]:
+    """`$gateway_refused_path` is 1 for a request whose raw path is not in normal form.
+
+    The error pages are exempt: a refusal's internal redirect to one keeps the raw URI that
+    was refused (and the map is volatile, or the value cached before the redirect would stay).
+    """
+    error_uris = [f"{ERROR_PAGES}{status}" for status in sorted(GATEWAY_ERRORS)]
+    return [
+        "    map $request_uri $gateway_unnormalized_path {",
+        "        default 0;",
+        f'        "{UNNORMALIZED_PATH}" 1;',
+        "    }",
+        "    map $uri $gateway_refused_path {",
+        "        volatile;",
+        "        default $gateway_unnormalized_path;",
+        *(f"        {uri} 0;" for uri in error_uris),
+        "    }",
+    ]
 
 
 def _error_pages() -> list[str]:
@@ -139,10 +165,13 @@ def render_config(services: Sequence[Service], *, port: int, prefix_dir: Path) -
         "    proxy_set_header X-Forwarded-Proto $scheme;",
         "    proxy_set_header X-Request-ID $request_id;",
         '    proxy_set_header Connection "";',
+        *_unnormalized_path_refusal(),
         "",
         "    server {",
         f"        listen 127.0.0.1:{port};",
         "        server_name localhost;",
+        # Before any location is chosen.
+        "        if ($gateway_refused_path) { return 400; }",
         *(line for service in services for line in _proxy_locations(service)),
         *_unclaimed_locations(services),
         *_error_pages(),
