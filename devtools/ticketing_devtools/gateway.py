@@ -12,12 +12,13 @@ from pathlib import Path
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.programs import require_program
 from ticketing_devtools.services import Service
+from ticketing_shared.registry import ADMIN_ROOT, API_ROOT
 
 SYSTEM_MIME_TYPES = Path("/etc/nginx/mime.types")
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 # Where no service claims a path under these, the gateway itself answers a JSON 404, also once
 # the frontend takes the catch-all: an API client never gets the frontend's HTML.
-API_ROOTS = ("/api/", "/admin/")
+API_ROOTS = (API_ROOT, ADMIN_ROOT)
 # Every answer nginx makes itself, with its message in the contract's error format. nginx sends
 # 494 (a header or the whole header block over large_client_header_buffers) as a 400.
 GATEWAY_ERRORS = {

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 # The gateway's catch-all: whatever no other service claims goes to the frontend.
 CATCH_ALL = "/"
+# Every service's API and admin live under these, each at `<root><resource>/`.
+API_ROOT = "/api/"
+ADMIN_ROOT = "/admin/"
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,11 @@ class Service:
 
     @property
     def api_prefix(self) -> str | None:
-        return f"/api/{self.resource}/" if self.resource else None
+        return f"{API_ROOT}{self.resource}/" if self.resource else None
 
     @property
     def admin_prefix(self) -> str | None:
-        return f"/admin/{self.resource}/" if self.resource else None
+        return f"{ADMIN_ROOT}{self.resource}/" if self.resource else None
 
     @property
     def prefixes(self) -> tuple[str, ...]:

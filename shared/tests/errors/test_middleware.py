@@ -129,3 +129,33 @@ def test_a_value_error_of_our_own_stays_a_500():
     response = Client(raise_request_exception=False).get("/sample-pages/broken")
 
     assert response.status_code == 500
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/nothing-here",  # under the API root, outside the service's prefix
+        "/api",
+        "/api/foo/../sample/public",  # nginx would route it to this service
+        "/x/../api/sample/public",
+        "/api/sample/../../x",
+    ],
+)
+def test_debugs_404_under_the_api_root_is_json(settings, path):
+    # DEBUG's 404 page is HTML listing every route of the service.
+    settings.DEBUG = True
+
+    response = Client().get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"errors": [{"message": "Not Found"}]}
+
+
+def test_a_path_under_the_api_root_once_its_slashes_are_merged_is_too(settings):
+    # The test client takes `//api/...` for a host name: the path is given as the server would.
+    settings.DEBUG = True
+
+    response = Client().get("/", PATH_INFO="//api//nothing-here")
+
+    assert response.status_code == 404
+    assert response.json() == {"errors": [{"message": "Not Found"}]}

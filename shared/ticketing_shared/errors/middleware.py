@@ -12,9 +12,10 @@ whitenoise's bare 405s.
 """
 
 import logging
+import posixpath
+import re
 from http import HTTPStatus
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.urls import get_resolver, get_urlconf
@@ -26,6 +27,7 @@ from ticketing_shared.errors.handlers import (
     SOMETHING_WENT_WRONG,
 )
 from ticketing_shared.errors.responses import error_response
+from ticketing_shared.registry import API_ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +42,35 @@ _REPLACED_HEADERS = frozenset({"content-type", "content-length", "content-dispos
 
 
 class ApiErrorFormatMiddleware:
+    """Error answers for any path under the API root (`/api/`), not only the service's own
+    prefix: reached directly, the service answers `/api/foo` itself, and with `DEBUG` that is
+    Django's HTML 404 listing every route. A path counts in its normalized form too
+    (`/api/users/../x`, `//api/x`, `/x/../api/y`), as nginx would route it."""
+
     def __init__(self, get_response):
         self.get_response = get_response
-        self.api_path = f"/{settings.TICKETING_API_PREFIX}"
 
     def __call__(self, request):
         response = self.get_response(request)
         if (
             response.status_code >= 400
-            and self._is_under_api(request.path)
+            and _is_under_api(request.path)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
             return _in_error_format(response)
         return response
 
-    def _is_under_api(self, path: str) -> bool:
-        return path.startswith(self.api_path) or path == self.api_path.rstrip("/")
+
+def _is_under_api(path: str) -> bool:
+    return any(
+        form.startswith(API_ROOT) or form == API_ROOT.rstrip("/")
+        for form in (path, _normalized(path))
+    )
+
+
+def _normalized(path: str) -> str:
+    # Empty segments merged first, as nginx does (normpath alone would keep a leading `//`).
+    return posixpath.normpath(re.sub("/{2,}", "/", path))
 
 
 def _in_error_format(response):
