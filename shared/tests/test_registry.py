@@ -1,0 +1,47 @@
+import pytest
+
+from ticketing_shared.registry import (
+    CATCH_ALL,
+    SERVICES,
+    service_for_settings,
+    service_get,
+)
+
+
+def test_the_registry_routes_as_the_contract_says():
+    """Contract §1: one origin, each service under its prefixes, the frontend takes the rest."""
+    routes = {service.name: service.prefixes for service in SERVICES}
+
+    assert routes == {
+        "auth": ("/api/users/", "/admin/users/"),
+        "tickets": ("/api/tickets/", "/admin/tickets/"),
+        "orders": ("/api/orders/", "/admin/orders/"),
+        "payments": ("/api/payments/", "/admin/payments/"),
+        "frontend": (CATCH_ALL,),
+    }
+
+
+def test_names_ports_and_databases_are_unique():
+    for attribute in ("name", "port", "database", "directory", "image", "package"):
+        values = [getattr(service, attribute) for service in SERVICES]
+        assert len(set(values)) == len(values), attribute
+
+
+def test_only_auth_signs_tokens():
+    assert [service.name for service in SERVICES if service.signs_tokens] == ["auth"]
+
+
+def test_a_service_is_found_by_name():
+    assert service_get("orders").database == "ticketing_orders"
+
+    with pytest.raises(LookupError, match="no service named 'order'"):
+        service_get("order")
+
+
+def test_settings_for_a_service_outside_the_registry_route_it_by_its_name():
+    sample = service_for_settings("sample")
+
+    assert (sample.api_prefix, sample.admin_prefix) == ("/api/sample/", "/admin/sample/")
+    assert not sample.runs_worker
+    assert not sample.signs_tokens
+    assert service_for_settings("auth") is service_get("auth")
