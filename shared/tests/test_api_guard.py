@@ -19,6 +19,10 @@ def test_another_site_is_refused(api_client, origin):
         "http://localhost.evil.com",  # starts with the host
         "http://localhost:8080",  # the host on another port
         "http://localhostx",
+        "https://localhost",  # the host over another scheme
+        "ws://localhost",
+        "http://user@localhost",
+        "http://localhost/",
     ],
 )
 def test_an_origin_that_merely_resembles_the_host_is_refused(api_client, origin):
@@ -51,6 +55,23 @@ def test_the_host_itself_is_accepted(api_client):
     )
 
     assert response.status_code == 201
+
+
+def test_the_host_over_https_behind_a_proxy_that_says_so_is_accepted(api_client):
+    # SECURE_PROXY_SSL_HEADER: the gateway or ingress tells the service the client's scheme.
+    def post(origin, **proto):
+        return api_client.post(
+            "/api/sample/echo",
+            BODY,
+            format="json",
+            HTTP_HOST="localhost",
+            HTTP_ORIGIN=origin,
+            **proto,
+        )
+
+    assert post("https://localhost", HTTP_X_FORWARDED_PROTO="https").status_code == 201
+    assert post("http://localhost", HTTP_X_FORWARDED_PROTO="https").status_code == 403
+    assert post("https://localhost", HTTP_X_FORWARDED_PROTO="http").status_code == 403
 
 
 def test_the_same_site_is_accepted(api_client):

@@ -5,8 +5,6 @@ another site could: unsafe methods take a body only as JSON, and a request whose
 names another site is refused.
 """
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 
 from ticketing_shared.errors import error_response
@@ -37,7 +35,10 @@ def _cross_site_refusal(request):
 def _is_same_site(origin: str, request) -> bool:
     if origin in settings.CSRF_TRUSTED_ORIGINS:
         return True
-    return urlsplit(origin).netloc == request.get_host()
+    # Scheme, host and port, as Django's CSRF check compares them: a page served over http
+    # is another origin than the same host over https. `request.scheme` is the client's, as
+    # the proxy in front says (SECURE_PROXY_SSL_HEADER).
+    return origin == f"{request.scheme}://{request.get_host()}"
 
 
 def _content_type_refusal(request):
