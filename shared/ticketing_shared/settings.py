@@ -159,6 +159,7 @@ MIDDLEWARE = [
     "ticketing_shared.logging.RequestLogMiddleware",
     "ticketing_shared.errors.middleware.ApiErrorFormatMiddleware",
     "ticketing_shared.errors.middleware.BadInputMiddleware",
+    "ticketing_shared.api_methods.ApiAllowHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ticketing_shared.api_guard.ApiRequestGuardMiddleware",
