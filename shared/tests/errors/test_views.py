@@ -1,3 +1,4 @@
+import pytest
 from django.test import Client
 
 
@@ -11,3 +12,23 @@ def test_a_body_over_the_upload_limit_to_a_django_view_is_a_413(settings):
 
     assert response.status_code == 413
     assert response.json() == {"errors": [{"message": "Request body too large"}]}
+
+
+COMPACT_NOT_FOUND = b'{"errors":[{"message":"Not Found"}]}'
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/sample/echo"),  # DRF's view, its exception handler
+        ("GET", "/api/sample/nothing-here"),  # the catch-all Django view
+        ("GET", "/elsewhere"),  # handler404
+        ("TRACE", "/api/sample/docs"),  # a bare 405 the middleware replaces
+    ],
+)
+def test_the_same_error_is_the_same_bytes_whoever_answers_it(method, path):
+    response = Client().generic(method, path)
+
+    assert response.status_code == 404
+    assert response.content == COMPACT_NOT_FOUND
+    assert response["Content-Type"] == "application/json"
