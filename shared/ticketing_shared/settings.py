@@ -194,6 +194,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PARSER_CLASSES": ["ticketing_shared.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON whatever Accept says, never a 406.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": (
+        "ticketing_shared.negotiation.AcceptAsPreferenceNegotiation"
+    ),
     "EXCEPTION_HANDLER": "ticketing_shared.errors.handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
