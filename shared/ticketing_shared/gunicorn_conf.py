@@ -1,4 +1,14 @@
-"""Gunicorn settings for every service: `gunicorn -c python:ticketing_shared.gunicorn_conf ...`."""
+"""Gunicorn settings for every service: `gunicorn -c python:ticketing_shared.gunicorn_conf ...`.
+
+The workers are gunicorn's sync workers: each serves one request at a time, reading its body
+as it arrives. A client that sends a body slowly, straight to a service's port, holds a worker
+until `timeout` (then gunicorn kills and replaces it); a few such clients hold them all. That
+cannot happen through the gateway or the ingress: nginx (both; `proxy_request_buffering` is on
+by default) reads the whole body, within its own `client_body_timeout`, before it passes the
+request on, so a worker only ever meets a complete request from a fast local peer. Keep the
+service ports unreachable from outside (the cluster's Services are ClusterIP; locally they
+listen on 127.0.0.1), and keep request buffering on in front of them.
+"""
 
 import os
 
