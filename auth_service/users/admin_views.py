@@ -4,9 +4,11 @@ The form sets the same token cookies as the API, so a staff member who signs in 
 signed in to every service's admin (they all read the cookie).
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
@@ -19,7 +21,21 @@ from users.services import session_end, session_start, user_sign_in
 from users.throttles import client_ip
 
 
+class EmailAsTypedField(UsernameField):
+    """The email exactly as typed, for `user_sign_in` to judge by the one email rule.
+
+    Django's username field folds the input with NFKC first, which turned look-alikes the
+    rule refuses (the long s U+017F, a full-width s or @, the ff ligature U+FB00) into the
+    staff member's own address, and signed them in.
+    """
+
+    def to_python(self, value):
+        return forms.CharField.to_python(self, value)
+
+
 class AdminSignInForm(AdminAuthenticationForm):
+    username = EmailAsTypedField(widget=forms.TextInput(attrs={"autofocus": True}))
+
     def clean(self):
         email = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
@@ -31,6 +47,8 @@ class AdminSignInForm(AdminAuthenticationForm):
             except TooManyAttempts as error:
                 raise ValidationError(error.message, code="throttled") from error
             except ApplicationError as error:
+                if error.field == "email":  # refused by the email rule, as the API does
+                    raise ValidationError({"username": error.message}) from error
                 raise self.get_invalid_login_error() from error
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data

@@ -11,8 +11,9 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from ticketing_shared.auth.authentication import JWTAuthentication
@@ -44,6 +45,7 @@ PASSWORD_RULE = (
     f"Password must be between {PASSWORD_MIN_LENGTH} and {PASSWORD_MAX_LENGTH} characters"
 )
 PASSWORD_REQUIRED = "You must supply a password"  # noqa: S105 (a message, not a password)
+PASSWORD_TOO_LONG = f"Password must be at most {SIGNIN_PASSWORD_MAX_LENGTH} characters"
 NOT_AUTHORIZED = "Not authorized"
 
 
@@ -63,15 +65,18 @@ class StringField(serializers.CharField):
 
 
 class TokenField(StringField):
-    """A token as the client sent it: whatever the string, a token that does not verify is
-    answered as one (401 on refresh, nothing to end on sign-out), not as bad input."""
+    """A token as the client sent it: whatever the string (a NUL, a lone surrogate), a token
+    that does not verify is answered as one (401 on refresh, nothing to end on sign-out), not
+    as bad input."""
 
     def __init__(self, **kwargs):
         super().__init__(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
         self.validators = [
             validator
             for validator in self.validators
-            if not isinstance(validator, ProhibitNullCharactersValidator)
+            if not isinstance(
+                validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator
+            )
         ]
 
 
@@ -187,7 +192,7 @@ class SignInApi(APIView):
             trim_whitespace=False,
             min_length=1,
             max_length=SIGNIN_PASSWORD_MAX_LENGTH,
-            error_messages=_messages(PASSWORD_REQUIRED),
+            error_messages={**_messages(PASSWORD_REQUIRED), "max_length": PASSWORD_TOO_LONG},
         )
 
     @extend_schema(
@@ -199,10 +204,12 @@ class SignInApi(APIView):
             {
                 200: OpenApiResponse(UserOutputSerializer, description="Signed in"),
                 400: error_response(
-                    "Invalid email, missing password, or invalid credentials (one answer for "
-                    "an unknown email, a wrong password and a deactivated account)",
+                    "Invalid email, missing or over-long password, or invalid credentials "
+                    "(one answer for an unknown email, a wrong password and a deactivated "
+                    "account)",
                     EMAIL_ERROR,
                     (PASSWORD_REQUIRED, "password"),
+                    (PASSWORD_TOO_LONG, "password"),
                     (INVALID_CREDENTIALS, None),
                 ),
                 429: error_response(
@@ -227,6 +234,18 @@ class EmptySerializer(serializers.Serializer):
     pass
 
 
+def _sign_out_body_token(request) -> str | None:
+    """The refresh token a sign-out body names, if it names one: sign-out has no error case
+    (contract §3), so a body it cannot read (malformed JSON, not an object, a `refresh` that
+    is not a string) names none, and the cookie's session is still ended."""
+    try:
+        body = request.data
+    except ParseError:
+        return None
+    refresh = body.get("refresh") if isinstance(body, dict) else None
+    return refresh if isinstance(refresh, str) else None
+
+
 class SignOutApi(APIView):
     """Ends the session of the refresh token in the cookie, in the body, or both."""
 
@@ -235,27 +254,27 @@ class SignOutApi(APIView):
     @extend_schema_serializer(component_name="SignOutInput")
     class InputSerializer(serializers.Serializer):
         refresh = TokenField(
-            help_text="A refresh token kept by an API client; empty or absent: the cookie's."
+            help_text="A refresh token kept by an API client; empty or absent: the cookie's. "
+            "Any other body is ignored: sign-out always answers 200."
         )
 
     @extend_schema(
         summary="Sign out",
+        description="Always signs out: a body that cannot be read names no token, and the "
+        "cookie's session is ended all the same.",
         request=InputSerializer,
         parameters=[REFRESH_COOKIE, _set_cookie([200], "Both session cookies, expired.")],
-        responses=operation_responses(
-            {
-                200: OpenApiResponse(EmptySerializer, description="Signed out"),
-                400: error_response(
-                    "A refresh that is not a string", ("Not a valid string.", "refresh")
-                ),
-            },
-            takes_body=True,
-        ),
+        responses={
+            status: response
+            for status, response in operation_responses(
+                {200: OpenApiResponse(EmptySerializer, description="Signed out")},
+                takes_body=True,
+            ).items()
+            if status != 400  # malformed JSON is ignored here, not refused
+        },
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        session_end(refresh=serializer.validated_data.get("refresh"))
+        session_end(refresh=_sign_out_body_token(request))
         session_end(refresh=request.COOKIES.get(settings.REFRESH_COOKIE_NAME))
         response = Response({})
         auth_cookies_clear(response)

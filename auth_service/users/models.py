@@ -98,13 +98,16 @@ class User(AbstractBaseUser, PermissionsMixin):
             self._password is not None or getattr(self, "_password_made_unusable", False)
         )
         with transaction.atomic(using=kwargs.get("using")):
+            if password_changed:
+                from users.services import user_sessions_lock, user_sessions_revoke
+
+                # Before the user's row is written, as every write to their sessions does.
+                user_sessions_lock(user_id=self.pk)
             super().save(*args, **kwargs)
             if password_changed:
                 # Here, where every path passes (the admin's forms, the `changepassword`
                 # command, `set_password` and `save` in a shell): a new password ends every
                 # session the old one opened.
-                from users.services import user_sessions_revoke
-
                 user_sessions_revoke(user=self)
         self._password_made_unusable = False
 

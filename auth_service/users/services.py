@@ -4,8 +4,13 @@ A session is every refresh token rotated from one sign-in (a token family). Each
 token's outstanding row is linked to its session (`SessionToken`), so that signing out, and a
 rotated token presented again after its reuse window (a sign that the token was stolen and
 one party is using the other's tokens), end the session as a whole.
+
+Every write to one user's sessions (minting, rotating, revoking) holds that user's sessions
+lock (`user_sessions_lock`) until its transaction ends, so a revocation sees every token a
+concurrent rotation minted, and a rotation after a revocation finds its token revoked.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -14,7 +19,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -30,6 +35,8 @@ from users.throttles import (
     signup_attempt_record,
 )
 from users.tokens import PresentedRefreshToken, SessionAccessToken, SessionRefreshToken
+
+logger = logging.getLogger(__name__)
 
 EMAIL_IN_USE = "Email in use"
 INVALID_CREDENTIALS = "Invalid credentials"
@@ -111,9 +118,29 @@ def user_sign_in(*, email: str, password: str, ip: str) -> User:
     return user
 
 
+def user_sessions_lock(*, user_id: uuid.UUID) -> None:
+    """Holds the lock on `user_id`'s sessions until the current transaction ends.
+
+    Every write to a user's sessions takes it before any row lock (so that two of them never
+    wait on each other in opposite orders). Without it a revocation listed the user's tokens
+    while a rotation's new token was not yet committed, and that token outlived the sign-out,
+    the password change or the reuse detection; the blacklist insert for the rotated token
+    itself, which the rotation had just made, then did nothing.
+    """
+    if not connection.in_atomic_block:
+        # A transaction-scoped lock outside a transaction is released at once.
+        raise RuntimeError("user_sessions_lock needs a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"auth:user-sessions:{user_id}"],
+        )
+
+
 @transaction.atomic
 def session_start(*, user: User) -> TokenPair:
     """A new session for `user`: its first refresh token and an access token."""
+    user_sessions_lock(user_id=user.pk)
     refresh = _refresh_token_mint(user=user, session_id=uuid.uuid4())
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
@@ -188,6 +215,38 @@ def _access_token_renew(*, refresh: str) -> tuple[User, str] | None:
     return presented.user, str(_access_token_mint(user=presented.user))
 
 
+@dataclass(frozen=True)
+class _TokenClaims:
+    jti: str
+    user_id: uuid.UUID
+
+
+def _refresh_token_read(refresh: str) -> _TokenClaims | None:
+    """The id and user of a presented refresh token that verifies; None when it opens nothing.
+
+    The string is untrusted, and so are the types of the claims of a token that verifies
+    (our key signs them, but a claim's type is not what a signature checks). No failure to
+    read one may be more than a token that opens nothing: simplejwt lets an `exp` of 1e300
+    overflow (OverflowError) and a lone surrogate fail to encode (UnicodeEncodeError).
+    """
+    try:
+        token = PresentedRefreshToken(refresh)
+    except TokenError:
+        return None
+    except Exception as error:  # any: see the docstring
+        logger.warning("refresh token unreadable: %s", type(error).__name__)
+        return None
+    jti = token.payload.get(jwt_settings.JTI_CLAIM)
+    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+    # PostgreSQL refuses a NUL in a string: such an id names no row.
+    if not isinstance(jti, str) or "\x00" in jti or not isinstance(user_id, str):
+        return None
+    try:
+        return _TokenClaims(jti=jti, user_id=uuid.UUID(user_id))
+    except ValueError:
+        return None
+
+
 def _refresh_token_presented(*, refresh: str) -> _Presented | None:
     """The presented refresh token's user and row, locked; None when it opens nothing.
 
@@ -195,19 +254,19 @@ def _refresh_token_presented(*, refresh: str) -> _Presented | None:
     before the answer: whoever holds the other tokens of the session, the thief or the
     owner, is signed out with it.
     """
-    try:
-        token = PresentedRefreshToken(refresh)
-    except TokenError:
+    claims = _refresh_token_read(refresh)
+    if claims is None:
         return None
+    user_sessions_lock(user_id=claims.user_id)
     outstanding = (
         OutstandingToken.objects.select_for_update()
-        .filter(jti=token[jwt_settings.JTI_CLAIM])
+        .filter(jti=claims.jti, user_id=claims.user_id)  # the lock taken is its user's
         .order_by()  # the model orders by its nullable user, an outer join FOR UPDATE refuses
         .first()
     )
     if outstanding is None:
         return None
-    user = User.objects.filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True).first()
+    user = User.objects.filter(pk=claims.user_id, is_active=True).first()
     if user is None:
         return None
     if not BlacklistedToken.objects.filter(token=outstanding).exists():
@@ -275,7 +334,8 @@ def _session_id_of(outstanding: OutstandingToken) -> uuid.UUID:
 
 
 def _session_revoke(*, outstanding: OutstandingToken, untracked_reused: bool = False) -> None:
-    """Blacklists every refresh token of the session `outstanding` belongs to.
+    """Blacklists every refresh token of the session `outstanding` belongs to. The caller
+    holds the sessions lock of its user.
 
     A token minted before sessions were tracked is a session of its own, unless it was
     rotated before then (`untracked_reused`): its successors are unknown, so every token of
@@ -306,11 +366,11 @@ def session_end(*, refresh: str | None) -> None:
     """
     if not refresh:
         return
-    try:
-        token = PresentedRefreshToken(refresh)
-    except TokenError:
+    claims = _refresh_token_read(refresh)
+    if claims is None:
         return  # expired or forged: there is no session to end
-    outstanding = OutstandingToken.objects.filter(jti=token[jwt_settings.JTI_CLAIM]).first()
+    user_sessions_lock(user_id=claims.user_id)
+    outstanding = OutstandingToken.objects.filter(jti=claims.jti, user_id=claims.user_id).first()
     if outstanding is not None:
         _session_revoke(outstanding=outstanding)
 
@@ -319,12 +379,14 @@ def session_end(*, refresh: str | None) -> None:
 def user_sessions_revoke(*, user: User) -> None:
     """Revokes every refresh token `user` holds: their sessions end within one access-token
     lifetime. `User.save` calls it when the password changes."""
+    user_sessions_lock(user_id=user.pk)
     _blacklist(OutstandingToken.objects.filter(user=user))
 
 
 @transaction.atomic
 def user_deactivate(*, user: User) -> User:
     """Deactivates the user and ends their sessions: they can no longer sign in or refresh."""
+    user_sessions_lock(user_id=user.pk)  # before the user's row is written
     user.is_active = False
     user.save(update_fields=["is_active"])
     user_sessions_revoke(user=user)

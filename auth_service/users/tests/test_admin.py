@@ -1,5 +1,8 @@
 import pytest
 from django.conf import settings
+from django.contrib import admin as django_admin
+from django.core.exceptions import BadRequest
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
@@ -176,3 +179,88 @@ class TestEmailsInTheAdmin:
         assert response.status_code == 302, response.content.decode()[:2000]
         user.refresh_from_db()
         assert user.email == "moved@example.com"
+
+
+class TestRequestsNoAdminPageAnswersWith500:
+    """Staff can type any query into the user list's address and post any action form; what
+    the list's filters and search never send is refused (400), not handed to the database."""
+
+    @pytest.fixture
+    def staff_client(self):
+        staff = UserFactory(is_staff=True, is_superuser=True)
+        client = APIClient(raise_request_exception=False)
+        client.cookies[settings.ACCESS_COOKIE_NAME] = session_start(user=staff).access
+        return client
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "email__regex=(",
+            "id__regex=(",
+            "email=a%00",
+            "email__startswith=a%00",
+            "date_joined__year=99999999999",
+            "password__startswith=pbkdf2",
+        ],
+    )
+    def test_a_lookup_the_list_never_sends(self, staff_client, query):
+        response = staff_client.get(f"/admin/users/users/user/?{query}")
+
+        assert response.status_code == 400
+
+    @pytest.mark.parametrize(
+        "query", ["is_active__exact=maybe", "q=a%00", "p=99999999999999999999", "o=99"]
+    )
+    def test_odd_values_for_what_the_list_sends(self, staff_client, query):
+        response = staff_client.get(f"/admin/users/users/user/?{query}")
+
+        assert response.status_code < 500
+
+    @pytest.mark.parametrize(
+        "query",
+        ["is_active__exact=1", "is_staff__exact=0", "is_superuser__isnull=False", "q=person"],
+    )
+    def test_the_filters_and_search_still_work(self, staff_client, query):
+        UserFactory()
+
+        response = staff_client.get(f"/admin/users/users/user/?{query}")
+
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("selected", ["not-a-uuid", "a\x00"])
+    def test_an_action_on_a_user_id_that_is_no_id(self, staff_client, selected):
+        user = UserFactory()
+
+        response = staff_client.post(
+            "/admin/users/users/user/",
+            {"action": "deactivate_users", "_selected_action": [str(user.pk), selected]},
+        )
+
+        assert response.status_code == 400
+        user.refresh_from_db()
+        assert user.is_active is True
+
+
+class TestTheUserAdminItselfRefuses:
+    """The user admin refuses what the list never sends itself, before the shared middleware
+    that turns such failures of any view into a 400 would have to."""
+
+    @pytest.fixture
+    def user_admin(self):
+        return django_admin.site._registry[User]
+
+    @pytest.mark.parametrize("lookup", ["email__regex", "id__regex", "email", "date_joined__year"])
+    def test_lookups_outside_the_filters(self, user_admin, lookup):
+        assert user_admin.lookup_allowed(lookup, "(", RequestFactory().get("/")) is False
+
+    @pytest.mark.parametrize("lookup", ["is_active__exact", "is_staff__isnull"])
+    def test_the_filters_lookups(self, user_admin, lookup):
+        assert user_admin.lookup_allowed(lookup, "1", RequestFactory().get("/")) is True
+
+    def test_an_action_on_something_that_is_no_user_id(self, user_admin):
+        request = RequestFactory().post(
+            "/", {"action": "deactivate_users", "_selected_action": ["not-a-uuid"]}
+        )
+
+        with pytest.raises(BadRequest):
+            user_admin.response_action(request, User.objects.all())

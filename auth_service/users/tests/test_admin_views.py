@@ -115,3 +115,25 @@ def test_sign_out_clears_cookies_and_ends_the_session():
     assert client.get("/admin/users/").status_code == 302
     replay = APIClient().post("/api/users/refresh", {"refresh": refresh}, format="json")
     assert replay.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "\u017ftaff@example.com",  # the long s
+        "\uff53taff@example.com",  # a full-width s
+        "staff\uff20example.com",  # a full-width @
+        "sta\ufb00@example.com",  # the ff ligature
+    ],
+)
+def test_a_look_alike_of_a_staff_email_is_refused_as_the_api_refuses_it(look_alike):
+    # Django's username field folds these into staff@example.com (NFKC) before any check.
+    UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
+    client = csrf_client()
+
+    response = sign_in_form(client, look_alike, DEFAULT_PASSWORD)
+
+    assert response.status_code == 200
+    assert "Email must be valid" in response.content.decode()
+    assert settings.ACCESS_COOKIE_NAME not in response.cookies
+    assert client.get("/admin/users/").status_code == 302

@@ -1,11 +1,13 @@
 import time
 from datetime import timedelta
 
+import jwt
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from ticketing_shared.testing.keys import jwt_test_key_pair
 from users.models import User
 from users.services import session_end, session_start, user_deactivate
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -216,6 +218,25 @@ class TestSignIn:
             {"message": "You must supply a password", "field": "password"}
         ]
 
+    @pytest.mark.parametrize("length", [4097, 100_000])
+    def test_an_overlong_password_is_named_as_such(self, api_client, length):
+        user = UserFactory()
+
+        response = signin(api_client, user.email, password="x" * length)
+
+        assert response.status_code == 400
+        assert errors_of(response) == [
+            {"message": "Password must be at most 4096 characters", "field": "password"}
+        ]
+
+    def test_the_longest_password_is_checked(self, api_client):
+        user = UserFactory()
+
+        response = signin(api_client, user.email, password="x" * 4096)
+
+        assert response.status_code == 400
+        assert messages_of(response) == ["Invalid credentials"]
+
     def test_deactivated_user_gets_the_same_answer(self, api_client):
         user = UserFactory(is_active=False)
 
@@ -287,11 +308,29 @@ class TestSignOut:
         )
         assert refreshed.status_code == 200
 
-    def test_a_refresh_that_is_not_a_string(self, api_client):
-        response = api_client.post("/api/users/signout", {"refresh": ["x"]}, format="json")
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param('{"refresh": null}', id="null"),
+            pytest.param('{"refresh": 5}', id="a number"),
+            pytest.param('{"refresh": ["x"]}', id="a list"),
+            pytest.param("[]", id="not an object"),
+            pytest.param("{", id="malformed JSON"),
+            pytest.param('{"refresh": "\\ud800"}', id="a lone surrogate"),
+            pytest.param("[" * 1000, id="nested too deeply"),
+        ],
+    )
+    def test_has_no_error_case_a_body_it_cannot_read_names_no_token(self, api_client, body):
+        user = UserFactory()
+        cookie_refresh = signin(api_client, user.email).cookies[REFRESH].value
 
-        assert response.status_code == 400
-        assert errors_of(response) == [{"message": "Not a valid string.", "field": "refresh"}]
+        response = api_client.post("/api/users/signout", body, content_type="application/json")
+
+        assert response.status_code == 200
+        assert response.json() == {}
+        for name in (ACCESS, REFRESH):
+            assert response.cookies[name].value == ""
+        assert refresh_body(cookie_refresh).status_code == 401
 
 
 class TestCurrentUser:
@@ -502,6 +541,90 @@ class TestRefresh:
         assert response.status_code == 401
 
 
+def refresh_token_minted_by_the_key_holder(claims: dict) -> str:
+    """A validly signed refresh token with whatever claims: only the key holder can make
+    one, but what it carries must still never crash a view."""
+    return jwt.encode(claims, jwt_test_key_pair()[0], algorithm="RS256")
+
+
+def odd_claims(case: str) -> dict:
+    """The claims of a refresh token of a live session, with one claim made odd."""
+    user = UserFactory()
+    claims = RefreshToken(session_start(user=user).refresh, verify=False).payload
+    odd = {
+        "exp far beyond any date": {"exp": 1e300},
+        "exp a huge integer": {"exp": 10**30},
+        "iat far beyond any date": {"iat": 1e300},
+        "id not a UUID": {"id": "not-a-uuid"},
+        "id not a string": {"id": {"not": "a string"}},
+        "jti not a string": {"jti": {"not": "a string"}},
+        "jti with a NUL": {"jti": "a\u0000b"},
+    }
+    if case == "no id":
+        claims.pop("id")
+        return claims
+    return {**claims, **odd[case]}
+
+
+ODD_CLAIMS = [
+    "exp far beyond any date",
+    "exp a huge integer",
+    "iat far beyond any date",
+    "id not a UUID",
+    "id not a string",
+    "no id",
+    "jti not a string",
+    "jti with a NUL",
+]
+
+
+class TestRefreshTokensThatOpenNothing:
+    """Whatever a presented refresh token carries, reading it either opens its session or
+    opens nothing: never a 500."""
+
+    @pytest.fixture
+    def client(self):
+        return APIClient(raise_request_exception=False)
+
+    @pytest.mark.parametrize("case", ODD_CLAIMS)
+    def test_refresh_from_the_body(self, client, case):
+        token = refresh_token_minted_by_the_key_holder(odd_claims(case))
+
+        response = client.post("/api/users/refresh", {"refresh": token}, format="json")
+
+        assert response.status_code == 401
+        assert messages_of(response) == ["Not authorized"]
+
+    @pytest.mark.parametrize("case", ODD_CLAIMS)
+    def test_refresh_from_the_cookie(self, client, case):
+        client.cookies[REFRESH] = refresh_token_minted_by_the_key_holder(odd_claims(case))
+
+        response = client.post("/api/users/refresh")
+
+        assert response.status_code == 401
+
+    @pytest.mark.parametrize("case", ODD_CLAIMS)
+    def test_sign_out(self, client, case):
+        token = refresh_token_minted_by_the_key_holder(odd_claims(case))
+        client.cookies[REFRESH] = token
+
+        response = client.post("/api/users/signout", {"refresh": token}, format="json")
+
+        assert response.status_code == 200
+        assert response.json() == {}
+        assert response.cookies[REFRESH].value == ""
+
+    @pytest.mark.parametrize("case", ODD_CLAIMS)
+    def test_currentuser_renewal(self, client, case):
+        client.cookies[REFRESH] = refresh_token_minted_by_the_key_holder(odd_claims(case))
+
+        response = client.get("/api/users/currentuser")
+
+        assert response.status_code == 200
+        assert response.json() == {"currentUser": None}
+        assert response.cookies[REFRESH].value == ""
+
+
 class TestDeactivatedUser:
     def test_cannot_sign_in_or_refresh(self, api_client):
         user = UserFactory()
@@ -593,17 +716,22 @@ class TestStringsOnly:
         ]
         assert not User.objects.exists()
 
-    @pytest.mark.parametrize("path", ["/api/users/refresh", "/api/users/signout"])
-    def test_a_refresh_token_that_is_not_a_string(self, api_client, path):
-        response = api_client.post(path, {"refresh": 32934}, format="json")
+    def test_a_refresh_token_that_is_not_a_string(self, api_client):
+        response = api_client.post("/api/users/refresh", {"refresh": 32934}, format="json")
 
         assert response.status_code == 400
         assert errors_of(response) == [{"message": "Not a valid string.", "field": "refresh"}]
 
-    def test_any_string_as_refresh_token_is_just_a_token_that_opens_nothing(self, api_client):
-        response = api_client.post("/api/users/refresh", {"refresh": "a\u0000b"}, format="json")
+    @pytest.mark.parametrize("refresh", ["a\\u0000b", "\\ud800", "a\\udfffb"])
+    def test_any_string_as_refresh_token_is_just_a_token_that_opens_nothing(
+        self, api_client, refresh
+    ):
+        response = api_client.post(
+            "/api/users/refresh", f'{{"refresh": "{refresh}"}}', content_type="application/json"
+        )
 
         assert response.status_code == 401
+        assert messages_of(response) == ["Not authorized"]
 
 
 class TestOpenApiSchema:
@@ -623,7 +751,8 @@ class TestOpenApiSchema:
         [
             ("signup", "post", {"201", "400", "403", "413", "415", "429", "500"}),
             ("signin", "post", {"200", "400", "403", "413", "415", "429", "500"}),
-            ("signout", "post", {"200", "400", "403", "413", "415", "500"}),
+            # Sign-out has no error case of its own: only the guards around every view.
+            ("signout", "post", {"200", "403", "413", "415", "500"}),
             ("refresh", "post", {"200", "400", "401", "403", "413", "415", "500"}),
             ("currentuser", "get", {"200", "403", "500"}),
         ],
@@ -665,10 +794,14 @@ class TestOpenApiSchema:
 
     def test_signin_states_its_rules(self, schema):
         body = self.body_schema(schema, "signin")
+        bad_input = self.operation(schema, "signin")["responses"]["400"]
 
         assert body["required"] == ["email", "password"]
         assert body["properties"]["email"]["maxLength"] == 254
         assert body["properties"]["password"]["minLength"] == 1
+        assert body["properties"]["password"]["maxLength"] == 4096
+        examples = bad_input["content"]["application/json"]["examples"].values()
+        assert "Password must be at most 4096 characters" in [e["summary"] for e in examples]
 
     def test_the_session_cookies_are_documented(self, schema):
         current = self.operation(schema, "currentuser", "get")

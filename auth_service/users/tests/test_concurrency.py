@@ -1,11 +1,15 @@
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from ticketing_shared.errors.exceptions import NotAuthorized
 from users.models import User
+from users.services import session_end, session_refresh, session_start, user_deactivate
+from users.tests.factories import UserFactory
 
 SIGNUPS = 20
 
@@ -77,3 +81,124 @@ def test_simultaneous_signups_of_look_alikes_leave_one_account_that_signs_in(
         format="json",
     )
     assert signed_in.status_code == 200
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _waits_on_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "Lock"
+
+
+def _revocation_during_an_open_write(*, write, revoke) -> tuple[bool, object]:
+    """Runs `write` in a transaction left open, and `revoke` on another connection meanwhile;
+    then lets the write commit. Whether the revocation waited for the write, and what the
+    write returned."""
+    written: list = []
+    wrote, release = threading.Event(), threading.Event()
+    revoker_pid: list[int] = []
+    revoker_started = threading.Event()
+    failures: list[BaseException] = []
+
+    def write_and_hold_the_transaction_open():
+        try:
+            with transaction.atomic():
+                written.append(write())
+                wrote.set()
+                release.wait(timeout=30)
+        except BaseException as error:
+            failures.append(error)
+            wrote.set()
+        finally:
+            connection.close()
+
+    def revoke_meanwhile():
+        try:
+            revoker_pid.append(_backend_pid())
+            revoker_started.set()
+            revoke()
+        except BaseException as error:
+            failures.append(error)
+            revoker_started.set()
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write_and_hold_the_transaction_open)
+    revoker = threading.Thread(target=revoke_meanwhile)
+    writer.start()
+    try:
+        assert wrote.wait(timeout=10)
+        revoker.start()
+        assert revoker_started.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while revoker.is_alive() and not _waits_on_a_lock(revoker_pid[0]):
+            assert time.monotonic() < deadline, "the revocation neither finished nor waited"
+            time.sleep(0.01)
+        waited = revoker.is_alive()
+    finally:
+        release.set()
+        writer.join(timeout=30)
+        if revoker.ident is not None:
+            revoker.join(timeout=30)
+    assert not failures, failures
+    return waited, written[0]
+
+
+def _password_change(user: User) -> None:
+    user = User.objects.get(pk=user.pk)
+    user.set_password("a-brand-new-passphrase")
+    user.save()
+
+
+def _refused(refresh: str) -> None:
+    with pytest.raises(NotAuthorized):
+        session_refresh(refresh=refresh)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("revocation", ["sign-out", "password change", "reuse detected"])
+def test_a_revocation_racing_a_rotation_waits_for_it_and_ends_the_token_it_minted(
+    settings, revocation
+):
+    """The rotation has minted a token but not committed when the revocation starts: the
+    revocation must wait for it and end that token too, or it goes on refreshing a session
+    that was ended."""
+    settings.JWT_REFRESH_REUSE_SECONDS = 0
+    user = UserFactory()
+    older = session_start(user=user).refresh
+    current = session_refresh(refresh=older)[1].refresh
+    revoke = {
+        "sign-out": lambda: session_end(refresh=current),
+        "password change": lambda: _password_change(user),
+        "reuse detected": lambda: _refused(older),
+    }[revocation]
+
+    waited, minted = _revocation_during_an_open_write(
+        write=lambda: session_refresh(refresh=current)[1].refresh, revoke=revoke
+    )
+
+    assert waited
+    _refused(minted)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("revocation", ["password change", "deactivation"])
+def test_a_revocation_racing_a_sign_in_waits_for_it_and_ends_its_session(revocation):
+    user = UserFactory()
+    revoke = {
+        "password change": lambda: _password_change(user),
+        "deactivation": lambda: user_deactivate(user=User.objects.get(pk=user.pk)),
+    }[revocation]
+
+    waited, started = _revocation_during_an_open_write(
+        write=lambda: session_start(user=user).refresh, revoke=revoke
+    )
+
+    assert waited
+    _refused(started)

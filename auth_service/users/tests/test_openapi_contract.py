@@ -4,7 +4,8 @@ checks, is one the schema documents.
 One check is off, in schemathesis.toml beside manage.py: `unsupported_method` wants 405 for a
 method an operation does not document, and the contract answers it with 404 in the error format.
 The same file lets sign-in and sign-up answer 400 to schema-valid input (wrong credentials, a
-taken email, a common password), so this test and a by-hand run against a server agree.
+taken email, a common password) and sign-out 200 to schema-invalid input (it has no error case),
+so this test and a by-hand run against a server agree.
 """
 
 from pathlib import Path

@@ -191,6 +191,88 @@ class TestTheClientAddress:
         assert other_client.status_code == 400
 
 
+class TestIPv6Clients:
+    """One IPv6 client usually holds a whole /64 and can pick any address in it: its addresses
+    count as one. IPv4 addresses count one by one, and what is no address counts as itself."""
+
+    def test_addresses_of_one_64_share_the_address_limit(self, api_client, limits):
+        for n in range(10):
+            signin(
+                api_client, f"guess{n}@example.com", "x-password", REMOTE_ADDR=f"2001:db8:1:2::{n}"
+            )
+
+        same_network = signin(
+            api_client, "fresh@example.com", "x-password", REMOTE_ADDR="2001:db8:1:2:ffff::1"
+        )
+        next_network = signin(
+            api_client, "fresh@example.com", "x-password", REMOTE_ADDR="2001:db8:1:3::1"
+        )
+
+        assert same_network.status_code == 429
+        assert next_network.status_code == 400
+
+    def test_addresses_of_one_64_share_the_email_and_address_limit(self, api_client, limits):
+        user = UserFactory()
+        for n in range(3):
+            signin(api_client, user.email, "wrong-password", REMOTE_ADDR=f"2001:db8:9:9::{n}")
+
+        guesser = signin(api_client, user.email, DEFAULT_PASSWORD, REMOTE_ADDR="2001:db8:9:9::a")
+        owner = signin(api_client, user.email, DEFAULT_PASSWORD, REMOTE_ADDR="2001:db8:7:7::1")
+
+        assert guesser.status_code == 429
+        assert owner.status_code == 200
+
+    def test_an_ipv4_address_written_as_ipv6_is_that_address(self, api_client, limits):
+        for n in range(10):
+            signin(api_client, f"guess{n}@example.com", "x-password", REMOTE_ADDR="10.3.3.3")
+
+        mapped = signin(
+            api_client, "fresh@example.com", "x-password", REMOTE_ADDR="::ffff:10.3.3.3"
+        )
+        neighbour = signin(
+            api_client, "fresh@example.com", "x-password", REMOTE_ADDR="::ffff:10.3.3.4"
+        )
+
+        assert mapped.status_code == 429
+        assert neighbour.status_code == 400
+
+    def test_what_is_no_address_counts_as_itself(self, api_client, limits):
+        limits.TRUSTED_PROXY_COUNT = 1
+        for n in range(10):
+            signin(
+                api_client, f"guess{n}@example.com", "x-password", HTTP_X_FORWARDED_FOR="not-an-ip"
+            )
+
+        same = signin(
+            api_client, "fresh@example.com", "x-password", HTTP_X_FORWARDED_FOR="not-an-ip"
+        )
+        other = signin(
+            api_client, "fresh@example.com", "x-password", HTTP_X_FORWARDED_FOR="not-an-ip-2"
+        )
+
+        assert same.status_code == 429
+        assert other.status_code == 400
+
+    def test_sign_ups_from_one_64_share_the_limit(self, api_client, settings):
+        settings.SIGNUP_MAX_ATTEMPTS_PER_IP = 2
+        for n in range(2):
+            api_client.post(
+                "/api/users/signup",
+                {"email": f"new{n}@example.com", "password": SIGNUP_PASSWORD},
+                format="json",
+                REMOTE_ADDR=f"2001:db8:5:5::{n}",
+            )
+
+        limited = api_client.post(
+            "/api/users/signup",
+            {"email": "third@example.com", "password": SIGNUP_PASSWORD},
+            format="json",
+            REMOTE_ADDR="2001:db8:5:5::99",
+        )
+
+        assert limited.status_code == 429
+
+
 class TestSignUpLimit:
     @pytest.fixture
     def signup_limit(self, settings):
