@@ -563,6 +563,8 @@ def odd_claims(case: str) -> dict:
     if case == "no id":
         claims.pop("id")
         return claims
+    if case == "id of another user":
+        return {**claims, "id": str(UserFactory().id)}
     return {**claims, **odd[case]}
 
 
@@ -573,6 +575,7 @@ ODD_CLAIMS = [
     "id not a UUID",
     "id not a string",
     "no id",
+    "id of another user",
     "jti not a string",
     "jti with a NUL",
 ]

@@ -17,6 +17,7 @@ from users.services import (
     user_create,
     user_deactivate,
     user_reactivate,
+    user_sessions_lock,
 )
 from users.tests.factories import UserFactory
 
@@ -180,3 +181,10 @@ def test_deactivation_revokes_every_session_and_reactivation_allows_new_ones():
             session_refresh(refresh=tokens.refresh)
     user_reactivate(user=user)
     session_refresh(refresh=session_start(user=user).refresh)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sessions_lock_is_refused_outside_a_transaction():
+    # A transaction-scoped lock taken in autocommit would be released as soon as it is taken.
+    with pytest.raises(RuntimeError):
+        user_sessions_lock(user_id=UserFactory().pk)
