@@ -21,5 +21,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ["JWT_PRIVATE_KEY"] = private_pem
     os.environ["JWT_PUBLIC_KEY"] = public_pem
     os.environ["TICKETING_ENV"] = "development"
-    os.environ["TICKETING_STATE_DIR"] = tempfile.mkdtemp(prefix="ticketing-test-state-")
+    empty_state = tempfile.TemporaryDirectory(prefix="ticketing-test-state-")
+    early_config.add_cleanup(empty_state.cleanup)
+    os.environ["TICKETING_STATE_DIR"] = empty_state.name
     return (yield)
