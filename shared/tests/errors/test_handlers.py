@@ -1,4 +1,5 @@
 import logging
+import socket
 
 import pytest
 from django.db import DataError, IntegrityError, connection, transaction
@@ -167,3 +168,26 @@ def test_a_broken_constraint_is_ours_to_fix():
 
     assert response.status_code == 500
     assert response.data == {"errors": [{"message": "Something went wrong"}]}
+
+
+def test_a_cache_that_does_not_answer_is_a_503_to_retry(api_client, settings, caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+        }
+    }
+
+    response = api_client.post("/api/sample/visits")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {"errors": [{"message": "Service unavailable, try again shortly"}]}
+    assert "Redis does not answer" in caplog.text
+
+
+def test_the_cache_counts_when_it_answers(api_client):
+    assert api_client.post("/api/sample/visits").json() == {"visits": 1}

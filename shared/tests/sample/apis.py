@@ -1,5 +1,6 @@
 """Views standing in for a service's API, each showing one shared behaviour."""
 
+from django.core.cache import cache
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -56,3 +57,11 @@ class OrderCreateApi(APIView):
             user_id=request.user.id,
         )
         return Response({"id": str(order_id)}, status=201)
+
+
+class VisitsApi(APIView):
+    """Counts visits in the cache, as the sign-in limits do."""
+
+    def post(self, request):
+        cache.add("visits", 0)
+        return Response({"visits": cache.incr("visits")})

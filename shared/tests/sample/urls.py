@@ -8,4 +8,5 @@ urlpatterns = [
     path("echo", apis.EchoApi.as_view()),
     path("broken", apis.BrokenApi.as_view()),
     path("orders", apis.OrderCreateApi.as_view()),
+    path("visits", apis.VisitsApi.as_view()),
 ]

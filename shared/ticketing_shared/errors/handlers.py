@@ -10,6 +10,8 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -31,6 +33,9 @@ MALFORMED_JSON = "Malformed JSON"
 REQUEST_BODY_TOO_LARGE = "Request body too large"
 VALUE_OUT_OF_RANGE = "A value is too long or out of range"
 SOMETHING_WENT_WRONG = "Something went wrong"
+SERVICE_UNAVAILABLE = "Service unavailable, try again shortly"
+# How long a client is asked to wait when a backing service (Redis) does not answer.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 # The one place where the domain's errors become HTTP statuses; any other ApplicationError
 # is a broken rule of the domain: 400.
@@ -95,6 +100,15 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         # service to name ("Email in use"), and a broken reference or constraint is our bug.
         logger.warning("the database refused a value: %s", exc)
         return Response(error_body(VALUE_OUT_OF_RANGE), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        # The cache (limits, the refresh reuse window) is down: nothing is wrong with the
+        # request, and it cannot be served safely without it (a limit must not fail open).
+        logger.error("Redis does not answer: %s", exc)
+        return Response(
+            error_body(SERVICE_UNAVAILABLE),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+        )
     logger.exception("unhandled error in %s", type(context.get("view")).__name__)
     return Response(error_body(SOMETHING_WENT_WRONG), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
