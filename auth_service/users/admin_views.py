@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ticketing_shared.auth.cookies import auth_cookies_clear, auth_cookies_set
+from ticketing_shared.client_address import client_ip
 from ticketing_shared.errors.exceptions import ApplicationError, TooManyAttempts
 from users.services import session_end, session_start, user_sign_in
-from users.throttles import client_ip
 
 
 class EmailAsTypedField(UsernameField):

@@ -1,7 +1,6 @@
 """The auth API (contract §3): thin views over `services` and `selectors`."""
 
 from django.conf import settings
-from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -13,12 +12,13 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.response import Response
-from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from ticketing_shared.auth.authentication import JWTAuthentication
 from ticketing_shared.auth.cookies import auth_cookies_clear, auth_cookies_set
+from ticketing_shared.client_address import client_ip
 from ticketing_shared.errors.exceptions import NotAuthorized
+from ticketing_shared.fields import StringField, TokenField
 from ticketing_shared.openapi import RETRY_AFTER, error_response, operation_responses
 from users.emails import EMAIL_MAX_LENGTH, EMAIL_MUST_BE_VALID, InvalidEmail, email_normalize
 from users.selectors import current_user_from_claims
@@ -34,7 +34,6 @@ from users.services import (
     user_sign_in,
     user_sign_up,
 )
-from users.throttles import client_ip
 from users.tokens import SessionAccessToken
 
 PASSWORD_MIN_LENGTH = 8
@@ -53,31 +52,6 @@ def _messages(message: str) -> dict:
     return dict.fromkeys(
         ("required", "blank", "null", "invalid", "max_length", "min_length"), message
     )
-
-
-class StringField(serializers.CharField):
-    """A JSON string, nothing else: DRF's CharField would take `12345678` as a password."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class TokenField(StringField):
-    """A token as the client sent it: whatever the string (a NUL, a lone surrogate), a token
-    that does not verify is answered as one (401 on refresh, nothing to end on sign-out), not
-    as bad input."""
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
-        self.validators = [
-            validator
-            for validator in self.validators
-            if not isinstance(
-                validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator
-            )
-        ]
 
 
 class NormalizedEmailField(serializers.EmailField):

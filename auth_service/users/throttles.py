@@ -13,13 +13,11 @@ The account's owner, signing in from another address, is refused only once the c
 reached. A successful sign-in forgives only its own email-and-address count: the address's
 count stands, or one valid account would let its holder spray passwords at every other.
 
-A client address is counted as one IPv4 address, or one IPv6 /64 network: a single IPv6
-client (a home connection, a cloud server) is usually handed a whole /64 and can send from
-any of its 2^64 addresses, which would otherwise each get a fresh count.
+A client address is counted as one IPv4 address, or one IPv6 /64 network
+(`ticketing_shared.client_address.address_for_limits`).
 """
 
 import hashlib
-import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +25,8 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 from django.core.cache import caches
+
+from ticketing_shared.client_address import address_for_limits
 
 
 @dataclass(frozen=True)
@@ -40,32 +40,6 @@ class _Counter:
     name: str
     limit: int
     window: int
-
-
-def client_ip(request) -> str:
-    """The caller's address, trusting as many `X-Forwarded-For` hops as there are proxies."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part
-    ]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _address_counted(ip: str) -> str:
-    """The client a limit counts `ip` as: an IPv4 address as itself (also written as IPv6,
-    `::ffff:a.b.c.d`), an IPv6 address as its /64 network, anything else as the string it is."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if isinstance(address, ipaddress.IPv4Address):
-        return str(address)
-    if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    # From the integer, so a zone (`fe80::1%eth0`) names no network of its own.
-    return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
 
 
 def signin_throttle_state(*, email: str, ip: str) -> ThrottleState:
@@ -83,7 +57,7 @@ def signin_success_record(*, email: str, ip: str) -> None:
 def signup_attempt_record(*, ip: str) -> ThrottleState:
     """Counts a sign-up attempt from `ip`; blocked once the address is over its limit."""
     counter = _Counter(
-        name=f"throttle:signup:ip:{_address_counted(ip)}",
+        name=f"throttle:signup:ip:{address_for_limits(ip)}",
         limit=settings.SIGNUP_MAX_ATTEMPTS_PER_IP,
         window=settings.SIGNUP_WINDOW_SECONDS,
     )
@@ -103,7 +77,7 @@ def _signin_counters(*, email: str, ip: str) -> list[_Counter]:
             window=window,
         ),
         _Counter(
-            name=f"throttle:signin:ip:{_address_counted(ip)}",
+            name=f"throttle:signin:ip:{address_for_limits(ip)}",
             limit=settings.SIGNIN_MAX_FAILURES_PER_IP,
             window=window,
         ),
@@ -112,7 +86,7 @@ def _signin_counters(*, email: str, ip: str) -> list[_Counter]:
 
 def _signin_email_ip_counter(*, email: str, ip: str) -> _Counter:
     return _Counter(
-        name=f"throttle:signin:email-ip:{_digest(email)}:{_address_counted(ip)}",
+        name=f"throttle:signin:email-ip:{_digest(email)}:{address_for_limits(ip)}",
         limit=settings.SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP,
         window=settings.SIGNIN_FAILURE_WINDOW_SECONDS,
     )
