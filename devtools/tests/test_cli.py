@@ -3,10 +3,19 @@ import sys
 
 import pytest
 
-from ticketing_devtools.cli import banner, dev_arguments, django_env, service_processes
+from ticketing_devtools.cli import (
+    banner,
+    dev_arguments,
+    django_env,
+    is_usual_run,
+    run_state,
+    service_processes,
+)
+from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState
 from ticketing_devtools.private_redis import PrivateRedis
-from ticketing_devtools.services import SERVICES_BY_NAME, relocated
+from ticketing_devtools.services import relocated
+from ticketing_shared.registry import SERVICES_BY_NAME
 
 AUTH = SERVICES_BY_NAME["auth"]
 TICKETS = SERVICES_BY_NAME["tickets"]
@@ -147,6 +156,93 @@ def test_options_come_from_the_environment_and_the_command_line_wins(tmp_path):
         "/x",
         "_cli",
     )
+
+
+def state_of(repo, argv, env=None):
+    args = dev_arguments(argv, env=env or {})
+    return run_state(
+        repo,
+        state_dir=args.state_dir,
+        service_port_base=args.service_port_base,
+        database_suffix=args.database_suffix,
+    )
+
+
+def test_the_usual_run_keeps_its_files_in_dot_local_and_uses_the_machines_redis(tmp_path):
+    state = state_of(tmp_path, [])
+
+    assert state.directory == tmp_path / ".local"
+    assert is_usual_run(tmp_path, state)
+
+
+@pytest.mark.parametrize(
+    ("argv", "folder"),
+    [
+        (["--database-suffix", "_mine"], "8001-_mine"),
+        (["--service-port-base", "9001"], "9001"),
+        (["--service-port-base", "9001", "--database-suffix", "_mine"], "9001-_mine"),
+    ],
+)
+def test_a_copy_without_a_state_dir_gets_one_of_its_own_and_its_own_redis(tmp_path, argv, folder):
+    # In .local/ its env files would send `manage.py` in the checkout to the copy's databases.
+    state = state_of(tmp_path, argv)
+
+    assert state.directory == tmp_path / ".local" / "copies" / folder
+    assert not is_usual_run(tmp_path, state)
+
+
+def test_copies_that_differ_in_ports_or_databases_keep_apart(tmp_path):
+    folders = {
+        state_of(tmp_path, argv).directory
+        for argv in (
+            ["--database-suffix", "1"],
+            ["--service-port-base", "10011"],
+            ["--service-port-base", "1001", "--database-suffix", "1"],
+            ["--service-port-base", "1001", "--database-suffix", "_1"],
+        )
+    }
+
+    assert len(folders) == 4
+
+
+def test_a_copy_from_the_environment_gets_its_own_state_dir_too(tmp_path):
+    state = state_of(tmp_path, [], env={"TICKETING_DATABASE_SUFFIX": "_env"})
+
+    assert state.directory == tmp_path / ".local" / "copies" / "8001-_env"
+
+
+def test_a_copys_own_state_dir_is_used_as_given(tmp_path):
+    state = state_of(tmp_path, ["--database-suffix", "_mine", "--state-dir", str(tmp_path / "c")])
+
+    assert state.directory == tmp_path / "c"
+    assert not is_usual_run(tmp_path, state)
+
+
+@pytest.mark.parametrize("given", [".local", ".local/", "x/../.local"])
+def test_a_copy_given_the_usual_runs_state_dir_is_refused(tmp_path, given):
+    argv = ["--service-port-base", "9001", "--database-suffix", "_mine"]
+
+    with pytest.raises(SetupError) as refused:
+        state_of(tmp_path, [*argv, "--state-dir", str(tmp_path / given)])
+
+    assert str(refused.value) == (
+        "a copy of the runner (--service-port-base 9001, --database-suffix _mine) cannot keep "
+        f"its files in {tmp_path / '.local'}, the usual run's: give it a --state-dir of its "
+        f"own, or none for {tmp_path / '.local/copies/9001-_mine'}"
+    )
+
+
+def test_a_suffix_that_is_not_a_name_makes_no_folder(tmp_path):
+    with pytest.raises(SetupError, match="lowercase letters, digits and _ only"):
+        state_of(tmp_path, ["--database-suffix", "/../../elsewhere"])
+
+
+def test_the_usual_ports_and_databases_may_keep_their_files_elsewhere(tmp_path):
+    # Then it is a copy too, with its own Redis (its ports are the usual run's, though).
+    state = state_of(tmp_path, ["--state-dir", str(tmp_path / "elsewhere")])
+
+    assert state.directory == tmp_path / "elsewhere"
+    assert not is_usual_run(tmp_path, state)
 
 
 def test_a_bad_port_base_in_the_environment_is_a_usage_error(capsys):

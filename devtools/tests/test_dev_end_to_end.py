@@ -29,7 +29,8 @@ from conftest import free_port
 from ticketing_devtools import infra
 from ticketing_devtools.paths import find_repo_root
 from ticketing_devtools.private_redis import BROKER_DATABASE, CACHE_DATABASE, private_redis_port
-from ticketing_devtools.services import SERVICES, existing_services, relocated
+from ticketing_devtools.services import existing_services, relocated
+from ticketing_shared.registry import SERVICES
 
 REPO = find_repo_root()
 # The console script `scripts/dev` runs, from this environment.

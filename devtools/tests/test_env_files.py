@@ -8,7 +8,8 @@ from ticketing_devtools.env_files import env_file_render, env_file_write
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState
 from ticketing_devtools.private_redis import PrivateRedis
-from ticketing_devtools.services import SERVICES_BY_NAME, relocated
+from ticketing_devtools.services import relocated
+from ticketing_shared.registry import SERVICES_BY_NAME
 
 AUTH = SERVICES_BY_NAME["auth"]
 TICKETS = SERVICES_BY_NAME["tickets"]

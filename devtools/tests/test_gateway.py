@@ -13,7 +13,7 @@ import pytest
 from conftest import free_port, wait_for_port
 
 from ticketing_devtools import gateway
-from ticketing_devtools.services import SERVICES_BY_NAME
+from ticketing_shared.registry import SERVICES_BY_NAME
 
 
 class EchoHandler(BaseHTTPRequestHandler):

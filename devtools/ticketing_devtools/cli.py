@@ -16,7 +16,13 @@ from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState, find_repo_root
 from ticketing_devtools.private_redis import PrivateRedis, private_redis_port
 from ticketing_devtools.runner import ProcessSpec, Runner
-from ticketing_devtools.services import DEFAULT_PORT_BASE, Service, existing_services, relocated
+from ticketing_devtools.services import (
+    DEFAULT_PORT_BASE,
+    database_suffix_check,
+    existing_services,
+    relocated,
+)
+from ticketing_shared.registry import Service
 
 READY_TIMEOUT = 120
 
@@ -149,12 +155,56 @@ def check_ports_free(ports: dict[str, int]) -> None:
         )
 
 
+def copy_state_name(*, service_port_base: int, database_suffix: str) -> str:
+    """A copy's folder under `.local/copies/`: its port base, then its suffix (which holds no
+    `-`), so that copies that differ in either keep apart."""
+    database_suffix_check(database_suffix)
+    return f"{service_port_base}-{database_suffix}" if database_suffix else str(service_port_base)
+
+
+def run_state(
+    repo: Path, *, state_dir: Path | None, service_port_base: int, database_suffix: str
+) -> LocalState:
+    """Where this run keeps its files: `--state-dir`, else the checkout's `.local/` for the
+    usual run. A copy (other service ports or databases) never keeps them in `.local/`: its env
+    files would send `manage.py` in the checkout to the copy's databases, and it would share the
+    usual run's Redis. So a copy without a state directory gets `.local/copies/<name>/`, and
+    one given `.local/` is refused."""
+    usual = LocalState.of_repo(repo)
+    given = LocalState(state_dir.expanduser().resolve()) if state_dir else None
+    moved = []
+    if service_port_base != DEFAULT_PORT_BASE:
+        moved.append(f"--service-port-base {service_port_base}")
+    if database_suffix:
+        moved.append(f"--database-suffix {database_suffix}")
+    if not moved:
+        return given or usual
+    name = copy_state_name(service_port_base=service_port_base, database_suffix=database_suffix)
+    own = usual.directory / "copies" / name
+    if given is None:
+        return LocalState(own)
+    if given.directory == usual.directory.resolve():
+        raise SetupError(
+            f"a copy of the runner ({', '.join(moved)}) cannot keep its files in "
+            f"{usual.directory}, the usual run's: give it a --state-dir of its own, or none "
+            f"for {own}"
+        )
+    return given
+
+
+def is_usual_run(repo: Path, state: LocalState) -> bool:
+    """Whether this run keeps its files in the checkout's `.local/`: it then uses the machine's
+    Redis; any other run is a copy and gets a Redis of its own."""
+    return state.directory.resolve() == LocalState.of_repo(repo).directory.resolve()
+
+
 def run_dev(args: argparse.Namespace) -> int:
     repo = find_repo_root()
-    state = (
-        LocalState(args.state_dir.expanduser().resolve())
-        if args.state_dir
-        else LocalState.of_repo(repo)
+    state = run_state(
+        repo,
+        state_dir=args.state_dir,
+        service_port_base=args.service_port_base,
+        database_suffix=args.database_suffix,
     )
     services = relocated(
         existing_services(repo),
@@ -162,10 +212,16 @@ def run_dev(args: argparse.Namespace) -> int:
         database_suffix=args.database_suffix,
     )
     private_redis = None
-    if state.directory.resolve() != LocalState.of_repo(repo).directory.resolve():
+    if not is_usual_run(repo, state):
         private_redis = PrivateRedis(private_redis_port(args.service_port_base), state.redis_dir)
     names = ", ".join(s.name for s in services) or "none yet"
     print(f"Ticketing in {repo}; services: {names}", flush=True)
+    if private_redis:
+        print(
+            f"    a copy, its files in {state.directory}; for manage.py by hand: "
+            f"TICKETING_STATE_DIR={state.directory} uv run python manage.py ...",
+            flush=True,
+        )
     # Fail before any slow step when a program is missing.
     nginx = gateway.find_nginx()
     redis_process = private_redis.process() if private_redis else None
@@ -273,8 +329,10 @@ def dev_arguments(
         default=env.get("TICKETING_STATE_DIR") or None,
         metavar="PATH",
         help="where keys, the secret key, each service's env file and gateway, static and "
-        "celery files go; another than the default also runs a Redis of its own "
-        "(env TICKETING_STATE_DIR; default <repo>/.local)",
+        "celery files go; another than the usual run's <repo>/.local also runs a Redis of its "
+        "own (env TICKETING_STATE_DIR; default <repo>/.local, and for a copy, that is with "
+        "another --service-port-base or --database-suffix, <repo>/.local/copies/N[-SUFFIX]: a "
+        "copy may not use <repo>/.local)",
     )
     parser.add_argument(
         "--database-suffix",

@@ -24,7 +24,7 @@ import re
 import sys
 import textwrap
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -74,6 +74,13 @@ def fragment(name: str) -> str:
     """A piece of a template, from deploy_templates/fragments/: the value of a placeholder that
     has a line of its own."""
     return (FRAGMENTS / name).read_text(encoding="utf-8")
+
+
+def fragments(name: str, values: Iterable[Mapping[str, str]]) -> str:
+    """The fragment `name` rendered once for each of `values`, one after the other: the value of
+    a placeholder that lists something per service or per route."""
+    text = fragment(name)
+    return "\n".join(render(text, **each).rstrip("\n") for each in values)
 
 
 def render(text: str, /, **values: str) -> str:
@@ -303,11 +310,12 @@ def ingress(services: Sequence[Service], host: str) -> str:
             f"answers a path it has no route for with that JSON 404 (handler404); {why}. No "
             "snippet annotations: ingress-nginx disables them by default."
         )
-    paths = "\n".join(
-        render(
-            fragment("ingress-path.yaml"), path=path, service=service, port=str(APP_PORT)
-        ).rstrip("\n")
-        for path, service in ingress_routes(services).items()
+    paths = fragments(
+        "ingress-path.yaml",
+        (
+            {"path": path, "service": service, "port": str(APP_PORT)}
+            for path, service in ingress_routes(services).items()
+        ),
     )
     return render(template("ingress.yaml"), header=header(description), host=host, paths=paths)
 
@@ -338,9 +346,8 @@ def dev_kustomization(services: Sequence[Service]) -> str:
         secret_keys=_yaml_list(
             [f"{service.name}-secret-key=secrets/{service.name}-secret-key" for service in services]
         ),
-        database_passwords="\n".join(
-            render(fragment("dev-postgres-secret.yaml"), name=service.name).rstrip("\n")
-            for service in services
+        database_passwords=fragments(
+            "dev-postgres-secret.yaml", ({"name": service.name} for service in services)
         ),
     )
 
@@ -358,13 +365,12 @@ def skaffold(services: Sequence[Service]) -> str:
             "as in production, so a change is a rebuild (fast: dependencies sit in their own "
             "image layer)."
         ),
-        artifacts="\n".join(
-            render(
-                fragment("skaffold-artifact.yaml"),
-                image=service.image,
-                dockerfile=dockerfile_path(service),
-            ).rstrip("\n")
-            for service in services
+        artifacts=fragments(
+            "skaffold-artifact.yaml",
+            (
+                {"image": service.image, "dockerfile": dockerfile_path(service)}
+                for service in services
+            ),
         ),
     )
 

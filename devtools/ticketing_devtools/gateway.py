@@ -11,8 +11,7 @@ from pathlib import Path
 
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.programs import require_program
-from ticketing_devtools.services import Service
-from ticketing_shared.registry import ADMIN_ROOT, API_ROOT
+from ticketing_shared.registry import ADMIN_ROOT, API_ROOT, Service
 
 SYSTEM_MIME_TYPES = Path("/etc/nginx/mime.types")
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -1,8 +1,11 @@
+from dataclasses import replace
+
 import pytest
 
 from ticketing_shared.registry import (
     CATCH_ALL,
     SERVICES,
+    Service,
     service_for_settings,
     service_get,
 )
@@ -25,6 +28,17 @@ def test_names_ports_and_databases_are_unique():
     for attribute in ("name", "port", "database", "directory", "image", "package"):
         values = [getattr(service, attribute) for service in SERVICES]
         assert len(set(values)) == len(values), attribute
+
+
+def test_a_services_database_is_named_after_it_unless_given():
+    default = Service("sample", "samples", 9001, runs_worker=False)
+    given = Service("sample", "samples", 9001, runs_worker=False, database="elsewhere")
+
+    assert default.database == "ticketing_sample"
+    assert given.database == "elsewhere"
+    # Moving an entry keeps its database unless the move names another.
+    assert replace(default, port=9101).database == "ticketing_sample"
+    assert replace(default, database="ticketing_sample_copy").database == "ticketing_sample_copy"
 
 
 def test_only_auth_signs_tokens():

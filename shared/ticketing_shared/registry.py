@@ -28,6 +28,14 @@ class Service:
     runs_worker: bool
     # The one holder of the private key that signs tokens.
     signs_tokens: bool = False
+    # Its PostgreSQL database; left out, `ticketing_<name>`. The local runner moves a copy's
+    # services to databases of their own (`dataclasses.replace`).
+    database: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.database:
+            # Frozen: a dataclass fills in its own fields through object.__setattr__.
+            object.__setattr__(self, "database", f"ticketing_{self.name}")
 
     @property
     def directory(self) -> str:
@@ -41,10 +49,6 @@ class Service:
     @property
     def image(self) -> str:
         return f"ticketing/{self.name}-service"
-
-    @property
-    def database(self) -> str:
-        return f"ticketing_{self.name}"
 
     @property
     def api_prefix(self) -> str | None:
