@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from ticketing_shared.auth.cookies import auth_cookies_clear, auth_cookies_set
 from ticketing_shared.client_address import client_ip
 from ticketing_shared.errors.exceptions import ApplicationError, TooManyAttempts
-from users.services import session_end, session_start, user_sign_in
+from users.services import session_end, user_sign_in
 
 
 class EmailAsTypedField(UsernameField):
@@ -41,8 +41,8 @@ class AdminSignInForm(AdminAuthenticationForm):
         password = self.cleaned_data.get("password")
         if email and password:
             try:
-                self.user_cache = user_sign_in(
-                    email=email, password=password, ip=client_ip(self.request)
+                self.user_cache, self.tokens = user_sign_in(
+                    email=email, password=password, ip=client_ip(self.request), staff_only=True
                 )
             except TooManyAttempts as error:
                 raise ValidationError(error.message, code="throttled") from error
@@ -50,7 +50,6 @@ class AdminSignInForm(AdminAuthenticationForm):
                 if error.field == "email":  # refused by the email rule, as the API does
                     raise ValidationError({"username": error.message}) from error
                 raise self.get_invalid_login_error() from error
-            self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
 
 
@@ -78,9 +77,8 @@ class AdminSignInView(LoginView):
         }
 
     def form_valid(self, form):
-        tokens = session_start(user=form.get_user())
         response = HttpResponseRedirect(self.get_success_url())
-        auth_cookies_set(response, access=tokens.access, refresh=tokens.refresh)
+        auth_cookies_set(response, access=form.tokens.access, refresh=form.tokens.refresh)
         return response
 
 

@@ -30,7 +30,6 @@ from users.services import (
     session_access_renew,
     session_end,
     session_refresh,
-    session_start,
     user_sign_in,
     user_sign_up,
 )
@@ -197,8 +196,7 @@ class SignInApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_sign_in(**serializer.validated_data, ip=client_ip(request))
-        tokens = session_start(user=user)
+        user, tokens = user_sign_in(**serializer.validated_data, ip=client_ip(request))
         response = Response(UserOutputSerializer(user).data)
         auth_cookies_set(response, access=tokens.access, refresh=tokens.refresh)
         return response

@@ -20,6 +20,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -66,7 +67,7 @@ def user_sign_up(*, email: str, password: str, ip: str) -> tuple[User, TokenPair
     if throttle.blocked:
         raise TooManyAttempts(TOO_MANY_SIGNUPS, retry_after=throttle.retry_after)
     user = _user_insert(user=user, password=password)
-    return user, session_start(user=user)
+    return user, _signed_in(user=user)
 
 
 def _user_checked(*, email: str, password: str, is_staff: bool = False) -> User:
@@ -100,22 +101,39 @@ def _email_normalized(email: str) -> str:
         raise ApplicationError(EMAIL_MUST_BE_VALID, field="email") from error
 
 
-def user_sign_in(*, email: str, password: str, ip: str) -> User:
-    """The user these credentials name, counting failures against the sign-in limits.
+@transaction.atomic
+def user_sign_in(
+    *, email: str, password: str, ip: str, staff_only: bool = False
+) -> tuple[User, TokenPair]:
+    """Signs the user these credentials name in: a new session, and `last_login` set.
+    Failures count against the sign-in limits.
 
     Unknown email, wrong password and deactivated account give one answer, and Django's
     backend hashes a dummy password for unknown emails, so timing tells nothing either.
+    `staff_only` (the admin's sign-in) answers an account that is not staff alike, and counts
+    it as a failure: the answer must not tell whether its password was right.
     """
     email = _email_normalized(email)
     throttle = signin_throttle_state(email=email, ip=ip)
     if throttle.blocked:
         raise TooManyAttempts(TOO_MANY_SIGNIN_FAILURES, retry_after=throttle.retry_after)
     user = authenticate(request=None, email=email, password=password)
-    if user is None:
+    if user is None or (staff_only and not user.is_staff):
         signin_failure_record(email=email, ip=ip)
         raise ApplicationError(INVALID_CREDENTIALS)
     signin_success_record(email=email, ip=ip)
-    return user
+    return user, _signed_in(user=user)
+
+
+def _signed_in(*, user: User) -> TokenPair:
+    """What signing in does, by credentials or at sign-up: a new session, and `last_login`."""
+    # The session first: it takes the user's sessions lock, which every write to their
+    # sessions takes before the user's row (a deactivation racing this sign-in), and the row
+    # is written only once it is held.
+    tokens = session_start(user=user)
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return tokens
 
 
 def user_sessions_lock(*, user_id: uuid.UUID) -> None:

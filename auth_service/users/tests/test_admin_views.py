@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -57,7 +58,17 @@ def test_the_form_needs_its_csrf_token():
     assert response.status_code == 403
 
 
-def test_a_user_who_is_not_staff_is_refused():
+def test_staff_signing_in_is_recorded():
+    staff = UserFactory(is_staff=True)
+
+    sign_in_form(csrf_client(), staff.email, DEFAULT_PASSWORD)
+
+    staff.refresh_from_db()
+    assert staff.last_login is not None
+    assert OutstandingToken.objects.filter(user=staff).count() == 1
+
+
+def test_a_user_who_is_not_staff_is_refused_and_no_session_is_started():
     user = UserFactory()
     client = csrf_client()
 
@@ -66,6 +77,22 @@ def test_a_user_who_is_not_staff_is_refused():
     assert response.status_code == 200
     assert settings.ACCESS_COOKIE_NAME not in response.cookies
     assert "staff account" in response.content.decode()
+    user.refresh_from_db()
+    assert user.last_login is None
+    assert not OutstandingToken.objects.filter(user=user).exists()
+
+
+def test_a_user_who_is_not_staff_is_counted_as_a_failure(settings):
+    # Were it not, the limit would tell a guesser when a password is right.
+    settings.SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP = 2
+    user = UserFactory()
+    client = csrf_client()
+
+    for _ in range(2):
+        sign_in_form(client, user.email, DEFAULT_PASSWORD)
+    locked = sign_in_form(client, user.email, DEFAULT_PASSWORD)
+
+    assert "Too many failed sign-in attempts" in locked.content.decode()
 
 
 def test_wrong_password_is_refused_and_counted(settings):

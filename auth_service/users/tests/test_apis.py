@@ -4,7 +4,9 @@ from datetime import timedelta
 import jwt
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from ticketing_shared.testing.keys import jwt_test_key_pair
@@ -86,6 +88,7 @@ class TestSignUp:
         assert access["id"] == body["id"]
         assert access["email"] == "buyer@example.com"
         assert access["is_staff"] is False
+        assert user.last_login is not None  # signing up signs in
 
     @pytest.mark.parametrize("email", ["not-an-email", "", "a@", None, 12])
     def test_invalid_email(self, api_client, email):
@@ -192,6 +195,25 @@ class TestSignIn:
         assert response.status_code == 200
         assert response.json() == {"id": str(user.id), "email": "seller@example.com"}
         assert_session_cookies(response)
+
+    def test_records_the_sign_in_time_and_starts_one_session(self, api_client):
+        user = UserFactory()
+        before = timezone.now()
+
+        signin(api_client, user.email)
+
+        user.refresh_from_db()
+        assert before <= user.last_login <= timezone.now()
+        assert OutstandingToken.objects.filter(user=user).count() == 1
+
+    def test_a_refused_sign_in_records_nothing(self, api_client):
+        user = UserFactory()
+
+        signin(api_client, user.email, password="not-the-password")
+
+        user.refresh_from_db()
+        assert user.last_login is None
+        assert not OutstandingToken.objects.filter(user=user).exists()
 
     def test_unknown_email_and_wrong_password_answer_alike(self, api_client):
         UserFactory(email="seller@example.com")
