@@ -6,17 +6,28 @@ UV_VERSION=0.13.9
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# Without a uv on PATH, uv lives in a virtualenv of its own under .local/tools/ (installed
+# below), never in the machine's Python: Debian's refuses pip installs (PEP 668, "externally
+# managed"), and often has no pip at all. One installed by an earlier run is used as it is.
+bootstrap_tools="${PWD}/.local/tools"
+if ! command -v uv >/dev/null 2>&1 && [ -x "${bootstrap_tools}/bin/uv" ]; then
+    PATH="${bootstrap_tools}/bin:${PATH}"
+    export PATH
+fi
+
+# Also python3-venv, which the virtualenv below needs, when uv is still missing.
 echo "bootstrap: system packages (scripts/system-packages)"
 scripts/system-packages
 
 if ! command -v uv >/dev/null 2>&1; then
-    echo "bootstrap: uv is not on PATH; installing uv==${UV_VERSION} with pip"
-    python3 -m pip install --quiet "uv==${UV_VERSION}"
-    # pip may have put the binary outside PATH (a user or interpreter scripts directory);
-    # the uv package knows where its own binary is.
-    uv_bin="$(python3 -c 'import uv; print(uv.find_uv_bin())')"
-    echo "bootstrap: using ${uv_bin}"
-    PATH="$(dirname "${uv_bin}"):${PATH}"
+    echo "bootstrap: uv is not on PATH; installing uv==${UV_VERSION} into ${bootstrap_tools}/uv"
+    python3 -m venv --clear "${bootstrap_tools}/uv"
+    "${bootstrap_tools}/uv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "uv==${UV_VERSION}"
+    # Only uv goes on PATH: the virtualenv's bin/ would also shadow the caller's python3.
+    mkdir -p "${bootstrap_tools}/bin"
+    ln -sf ../uv/bin/uv "${bootstrap_tools}/bin/uv"
+    PATH="${bootstrap_tools}/bin:${PATH}"
     export PATH
 fi
 

@@ -15,7 +15,7 @@ from ticketing_devtools.paths import find_repo_root
 
 SCRIPT = find_repo_root() / "scripts" / "system-packages"
 INSTALL = "apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends"
-PROGRAMS = ("nginx", "pg_ctlcluster", "redis-server", "openssl")
+PROGRAMS = ("nginx", "pg_ctlcluster", "redis-server", "openssl", "uv")
 # What the script itself runs, taken from this machine.
 REAL_TOOLS = ("bash", "env", "timeout")
 
@@ -128,6 +128,40 @@ def test_postgresql_is_installed_only_when_no_server_answers(machine):
 
     assert answers.returncode == 0, answers.stderr
     assert "one answers at 127.0.0.1:" in answers.stdout
+    assert machine.recorded() == []
+
+
+# Asked whether it can make a virtualenv with pip in it: Debian's python3 cannot without
+# python3-venv (its ensurepip).
+PYTHON3_WITHOUT_ENSUREPIP = """case "$2" in
+    *ensurepip*) echo "ModuleNotFoundError: No module named 'ensurepip'" >&2; exit 1 ;;
+esac
+exit 0"""
+
+
+def test_without_uv_python3_venv_is_installed_when_python3_cannot_make_a_virtualenv(machine):
+    # scripts/bootstrap.sh then installs uv into a virtualenv of its own.
+    machine.remove("uv")
+    machine.program("python3", PYTHON3_WITHOUT_ENSUREPIP)
+
+    result = machine.run()
+
+    assert result.returncode == 0, result.stderr
+    assert machine.recorded() == [
+        "apt-get update -qq frontend=",
+        f"{INSTALL} python3-venv frontend=noninteractive",
+    ]
+
+
+def test_python3_venv_is_not_needed_with_a_uv_or_a_python3_that_makes_virtualenvs(machine):
+    machine.program("python3", PYTHON3_WITHOUT_ENSUREPIP)
+
+    with_uv = machine.run()
+    machine.remove("uv")
+    machine.program("python3", "exit 0")
+    with_venv = machine.run()
+
+    assert (with_uv.returncode, with_venv.returncode) == (0, 0)
     assert machine.recorded() == []
 
 
