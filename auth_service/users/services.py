@@ -29,12 +29,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, TooManyAttempts
 from users.emails import EMAIL_MUST_BE_VALID, InvalidEmail, email_normalize
 from users.models import SessionToken, User
-from users.throttles import (
-    signin_failure_record,
-    signin_success_record,
-    signin_throttle_state,
-    signup_attempt_record,
-)
+from users.throttles import signin_attempt_count, signin_attempt_succeeded, signup_attempt_record
 from users.tokens import PresentedRefreshToken, SessionAccessToken, SessionRefreshToken
 
 logger = logging.getLogger(__name__)
@@ -106,7 +101,8 @@ def user_sign_in(
     *, email: str, password: str, ip: str, staff_only: bool = False
 ) -> tuple[User, TokenPair]:
     """Signs the user these credentials name in: a new session, and `last_login` set.
-    Failures count against the sign-in limits.
+    Every attempt is counted against the sign-in limits before the password is checked; a
+    success takes back its own count.
 
     Unknown email, wrong password and deactivated account give one answer, and Django's
     backend hashes a dummy password for unknown emails, so timing tells nothing either.
@@ -114,14 +110,13 @@ def user_sign_in(
     it as a failure: the answer must not tell whether its password was right.
     """
     email = _email_normalized(email)
-    throttle = signin_throttle_state(email=email, ip=ip)
-    if throttle.blocked:
-        raise TooManyAttempts(TOO_MANY_SIGNIN_FAILURES, retry_after=throttle.retry_after)
+    attempt = signin_attempt_count(email=email, ip=ip)
+    if attempt.blocked:
+        raise TooManyAttempts(TOO_MANY_SIGNIN_FAILURES, retry_after=attempt.retry_after)
     user = authenticate(request=None, email=email, password=password)
     if user is None or (staff_only and not user.is_staff):
-        signin_failure_record(email=email, ip=ip)
-        raise ApplicationError(INVALID_CREDENTIALS)
-    signin_success_record(email=email, ip=ip)
+        raise ApplicationError(INVALID_CREDENTIALS)  # the attempt stays counted
+    signin_attempt_succeeded(attempt)
     return user, _signed_in(user=user)
 
 

@@ -1,17 +1,24 @@
-"""Limits on sign-in failures and sign-up attempts, counted in Redis so every process shares them.
+"""Limits on sign-in attempts and sign-up attempts, counted in Redis so every process shares them.
 
 Fixed windows: the first count starts one, and it ends its window's length later. A request
 over a limit is refused before any password is hashed, whether the account exists or not, so
 a limit reveals nothing about accounts.
 
-Sign-in failures are counted three ways, so that guessing is slowed without handing an
+Sign-in attempts are counted three ways, so that guessing is slowed without handing an
 attacker a lock on someone else's account:
 - per email and client address, the low limit: a person who mistypes, or one guesser;
 - per email across all addresses, a much higher ceiling: guessing spread over many addresses;
 - per client address across all emails: one address trying many accounts (spraying).
 The account's owner, signing in from another address, is refused only once the ceiling is
-reached. A successful sign-in forgives only its own email-and-address count: the address's
-count stands, or one valid account would let its holder spray passwords at every other.
+reached.
+
+An attempt is counted before its password is checked, and refused if that count is over a
+limit: checked first and counted after, every attempt in flight at once passed the check
+(twelve parallel guesses against a limit of three were twelve guesses). What the counts hold
+is thus the failures plus the attempts in flight. An attempt refused takes its counts back
+(it tried nothing, and must not stretch the lock it met); a successful one takes back what it
+added and forgives the failures of its own email from its own address, but never the
+address's count, or one valid account would let its holder spray passwords at every other.
 
 A client address is counted as one IPv4 address, or one IPv6 /64 network
 (`ticketing_shared.client_address.address_for_limits`).
@@ -42,16 +49,51 @@ class _Counter:
     window: int
 
 
-def signin_throttle_state(*, email: str, ip: str) -> ThrottleState:
-    return _state(_signin_counters(email=email, ip=ip))
+@dataclass(frozen=True)
+class SigninAttempt:
+    """A sign-in attempt counted against the limits; `blocked` when it may not go on."""
+
+    blocked: bool
+    retry_after: int = 0
+    # On success: the counts forgiven, and those this attempt only takes its own count back from.
+    forgiven: tuple[_Counter, ...] = ()
+    taken_back: tuple[_Counter, ...] = ()
 
 
-def signin_failure_record(*, email: str, ip: str) -> None:
-    _count(_signin_counters(email=email, ip=ip))
+def signin_attempt_count(*, email: str, ip: str) -> SigninAttempt:
+    """Counts an attempt to sign in to `email` from `ip` against every sign-in limit, in one
+    MULTI, before its password is checked; refused (its counts taken back) when any count is
+    then over its limit. An attempt that goes on and fails leaves its counts as they are."""
+    email_ip = _signin_email_ip_counter(email=email, ip=ip)
+    others = (
+        _Counter(
+            name=f"throttle:signin:email:{_digest(email)}",
+            limit=settings.SIGNIN_MAX_FAILURES_PER_EMAIL,
+            window=settings.SIGNIN_FAILURE_WINDOW_SECONDS,
+        ),
+        _Counter(
+            name=f"throttle:signin:ip:{address_for_limits(ip)}",
+            limit=settings.SIGNIN_MAX_FAILURES_PER_IP,
+            window=settings.SIGNIN_FAILURE_WINDOW_SECONDS,
+        ),
+    )
+    counters = (email_ip, *others)
+    counts = _count(list(counters))
+    waits = [
+        _retry_after(ttl, counter)
+        for counter, (count, ttl) in zip(counters, counts, strict=True)
+        if count > counter.limit
+    ]
+    if waits:
+        _take_back(taken_back=counters)
+        return SigninAttempt(blocked=True, retry_after=max(waits))
+    return SigninAttempt(blocked=False, forgiven=(email_ip,), taken_back=others)
 
 
-def signin_success_record(*, email: str, ip: str) -> None:
-    _redis().delete(_key(_signin_email_ip_counter(email=email, ip=ip)))
+def signin_attempt_succeeded(attempt: SigninAttempt) -> None:
+    """The attempt's password was right: it forgives the failures of its email from its
+    address, and takes back only its own count from the others."""
+    _take_back(forgiven=attempt.forgiven, taken_back=attempt.taken_back)
 
 
 def signup_attempt_record(*, ip: str) -> ThrottleState:
@@ -67,23 +109,6 @@ def signup_attempt_record(*, ip: str) -> ThrottleState:
     return ThrottleState(blocked=False)
 
 
-def _signin_counters(*, email: str, ip: str) -> list[_Counter]:
-    window = settings.SIGNIN_FAILURE_WINDOW_SECONDS
-    return [
-        _signin_email_ip_counter(email=email, ip=ip),
-        _Counter(
-            name=f"throttle:signin:email:{_digest(email)}",
-            limit=settings.SIGNIN_MAX_FAILURES_PER_EMAIL,
-            window=window,
-        ),
-        _Counter(
-            name=f"throttle:signin:ip:{address_for_limits(ip)}",
-            limit=settings.SIGNIN_MAX_FAILURES_PER_IP,
-            window=window,
-        ),
-    ]
-
-
 def _signin_email_ip_counter(*, email: str, ip: str) -> _Counter:
     return _Counter(
         name=f"throttle:signin:email-ip:{_digest(email)}:{address_for_limits(ip)}",
@@ -97,22 +122,6 @@ def _digest(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()
 
 
-def _state(counters: list[_Counter]) -> ThrottleState:
-    pipeline = _redis().pipeline(transaction=False)
-    for counter in counters:
-        pipeline.get(_key(counter))
-        pipeline.ttl(_key(counter))
-    replies = pipeline.execute()
-    waits = [
-        _retry_after(ttl, counter)
-        for counter, count, ttl in zip(counters, replies[::2], replies[1::2], strict=True)
-        if int(count or 0) >= counter.limit
-    ]
-    if waits:
-        return ThrottleState(blocked=True, retry_after=max(waits))
-    return ThrottleState(blocked=False)
-
-
 def _count(counters: list[_Counter]) -> list[tuple[int, int]]:
     """Adds one to each counter, starting its window if none runs; (count, seconds left)."""
     # One MULTI: the window starts with the first count and is never extended by later ones,
@@ -124,6 +133,28 @@ def _count(counters: list[_Counter]) -> list[tuple[int, int]]:
         pipeline.ttl(_key(counter))
     replies = pipeline.execute()
     return [(int(count), int(ttl)) for count, ttl in zip(replies[1::3], replies[2::3], strict=True)]
+
+
+# Deletes the first ARGV[1] keys; takes one off each other key still above zero (a window
+# that ended since, and the count with it, is owed nothing). A script, so that no other
+# process sees the keys half done and no count goes below zero.
+_TAKE_BACK = """
+local forgiven = tonumber(ARGV[1])
+for index, key in ipairs(KEYS) do
+  if index <= forgiven then
+    redis.call('DEL', key)
+  elseif tonumber(redis.call('GET', key) or '0') > 0 then
+    redis.call('DECR', key)
+  end
+end
+"""
+
+
+def _take_back(
+    *, forgiven: tuple[_Counter, ...] = (), taken_back: tuple[_Counter, ...] = ()
+) -> None:
+    keys = [_key(counter) for counter in (*forgiven, *taken_back)]
+    _redis().eval(_TAKE_BACK, len(keys), *keys, len(forgiven))
 
 
 def _retry_after(ttl: int, counter: _Counter) -> int:

@@ -1,12 +1,13 @@
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from ticketing_shared.errors.exceptions import NotAuthorized
+from ticketing_shared.testing.concurrency import concurrently
 from users.models import User
 from users.services import session_end, session_refresh, session_start, user_deactivate
 from users.tests.factories import UserFactory
@@ -22,23 +23,16 @@ def _signups_from_one_address_allowed(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_signups_with_one_email_create_one_user():
-    start = threading.Barrier(SIGNUPS)
-
     def sign_up(n: int) -> int:
         email = "Race@Example.com" if n % 2 else "race@example.com"
-        try:
-            start.wait()
-            response = APIClient().post(
-                "/api/users/signup",
-                {"email": email, "password": "a-long-and-unusual-passphrase"},
-                format="json",
-            )
-            return response.status_code
-        finally:
-            connection.close()
+        response = APIClient().post(
+            "/api/users/signup",
+            {"email": email, "password": "a-long-and-unusual-passphrase"},
+            format="json",
+        )
+        return response.status_code
 
-    with ThreadPoolExecutor(max_workers=SIGNUPS) as pool:
-        statuses = list(pool.map(sign_up, range(SIGNUPS)))
+    statuses = concurrently(SIGNUPS, sign_up)
 
     assert sorted(statuses) == [201] + [400] * (SIGNUPS - 1)
     assert User.objects.filter(email__iexact="race@example.com").count() == 1
@@ -55,23 +49,16 @@ def test_simultaneous_signups_with_one_email_create_one_user():
 def test_simultaneous_signups_of_look_alikes_leave_one_account_that_signs_in(
     ascii_email, look_alike
 ):
-    start = threading.Barrier(SIGNUPS)
-
     def sign_up(n: int) -> tuple[str, int]:
         email = look_alike if n % 2 else ascii_email
-        try:
-            start.wait()
-            response = APIClient().post(
-                "/api/users/signup",
-                {"email": email, "password": "a-long-and-unusual-passphrase"},
-                format="json",
-            )
-            return email, response.status_code
-        finally:
-            connection.close()
+        response = APIClient().post(
+            "/api/users/signup",
+            {"email": email, "password": "a-long-and-unusual-passphrase"},
+            format="json",
+        )
+        return email, response.status_code
 
-    with ThreadPoolExecutor(max_workers=SIGNUPS) as pool:
-        outcomes = list(pool.map(sign_up, range(SIGNUPS)))
+    outcomes = concurrently(SIGNUPS, sign_up)
 
     assert [email for email, status in outcomes if status == 201] == [ascii_email]
     assert list(User.objects.values_list("email", flat=True)) == [ascii_email]
@@ -81,6 +68,48 @@ def test_simultaneous_signups_of_look_alikes_leave_one_account_that_signs_in(
         format="json",
     )
     assert signed_in.status_code == 200
+
+
+class HashCostingTimeHasher(PBKDF2PasswordHasher):
+    """A password check that takes a while (~0.1 s), as production's does (~0.4 s), so that
+    every sign-in of a burst is in flight at once; the suite's MD5 takes microseconds."""
+
+    iterations = 250_000
+
+
+WRONG_PASSWORDS_AT_ONCE = 12
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("limit", "email_of", "address_of"),
+    [
+        ("SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP", lambda n: "owner", lambda n: "10.7.0.1"),
+        ("SIGNIN_MAX_FAILURES_PER_EMAIL", lambda n: "owner", lambda n: f"10.7.0.{n}"),
+        ("SIGNIN_MAX_FAILURES_PER_IP", lambda n: f"other{n}", lambda n: "10.7.0.1"),
+    ],
+    ids=["per email and address", "per email", "per address"],
+)
+def test_wrong_passwords_sent_at_once_are_held_to_the_limit(settings, limit, email_of, address_of):
+    settings.PASSWORD_HASHERS = [f"{__name__}.HashCostingTimeHasher"]
+    settings.SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP = 1000
+    settings.SIGNIN_MAX_FAILURES_PER_EMAIL = 1000
+    settings.SIGNIN_MAX_FAILURES_PER_IP = 1000
+    setattr(settings, limit, 3)
+    UserFactory(email="owner@example.com")
+
+    def guess(n: int) -> int:
+        response = APIClient().post(
+            "/api/users/signin",
+            {"email": f"{email_of(n)}@example.com", "password": "wrong-password"},
+            format="json",
+            REMOTE_ADDR=address_of(n),
+        )
+        return response.status_code
+
+    statuses = concurrently(WRONG_PASSWORDS_AT_ONCE, guess)
+
+    assert sorted(statuses) == [400] * 3 + [429] * (WRONG_PASSWORDS_AT_ONCE - 3)
 
 
 def _backend_pid() -> int:

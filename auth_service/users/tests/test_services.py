@@ -1,14 +1,12 @@
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized
+from ticketing_shared.testing.concurrency import concurrently
 from users.models import SessionToken
 from users.services import (
     session_end,
@@ -150,20 +148,14 @@ class TestSessions:
 def test_racing_refreshes_of_one_token_rotate_it_once_and_all_get_the_new_pair():
     user = UserFactory()
     tokens = session_start(user=user)
-    racers = 8
-    start = threading.Barrier(racers)
 
-    def refresh(_):
+    def refresh(_n: int):
         try:
-            start.wait()
             return session_refresh(refresh=tokens.refresh)[1]
         except NotAuthorized:
             return "refused"
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=racers) as pool:
-        outcomes = list(pool.map(refresh, range(racers)))
+    outcomes = concurrently(8, refresh)
 
     assert "refused" not in outcomes
     assert len(set(outcomes)) == 1  # one pair for all
