@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from ticketing_shared.auth.cookies import auth_cookies_clear, auth_cookies_set
 from ticketing_shared.client_address import client_ip
 from ticketing_shared.errors.exceptions import ApplicationError, TooManyAttempts
+from users.devices import known_device_cookie_set
 from users.services import session_end, user_sign_in
 
 
@@ -42,7 +43,11 @@ class AdminSignInForm(AdminAuthenticationForm):
         if email and password:
             try:
                 self.user_cache, self.tokens = user_sign_in(
-                    email=email, password=password, ip=client_ip(self.request), staff_only=True
+                    email=email,
+                    password=password,
+                    ip=client_ip(self.request),
+                    device_token=self.request.COOKIES.get(settings.SIGNIN_DEVICE_COOKIE_NAME),
+                    staff_only=True,
                 )
             except TooManyAttempts as error:
                 raise ValidationError(error.message, code="throttled") from error
@@ -79,6 +84,7 @@ class AdminSignInView(LoginView):
     def form_valid(self, form):
         response = HttpResponseRedirect(self.get_success_url())
         auth_cookies_set(response, access=form.tokens.access, refresh=form.tokens.refresh)
+        known_device_cookie_set(response, email=form.get_user().email)
         return response
 
 

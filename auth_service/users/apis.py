@@ -20,6 +20,7 @@ from ticketing_shared.client_address import client_ip
 from ticketing_shared.errors.exceptions import NotAuthorized
 from ticketing_shared.fields import StringField, TokenField
 from ticketing_shared.openapi import RETRY_AFTER, error_response, operation_responses
+from users.devices import known_device_cookie_set
 from users.emails import EMAIL_MAX_LENGTH, EMAIL_MUST_BE_VALID, InvalidEmail, email_normalize
 from users.selectors import current_user_from_claims
 from users.services import (
@@ -103,6 +104,21 @@ SESSION_COOKIES_SET = (
     f"`{settings.ACCESS_COOKIE_NAME}` and `{settings.REFRESH_COOKIE_NAME}`: HttpOnly, "
     "SameSite=Lax, Path=/, Secure outside local development."
 )
+SIGNED_IN_COOKIES_SET = (
+    f"{SESSION_COOKIES_SET} And `{settings.SIGNIN_DEVICE_COOKIE_NAME}`, the known-device token "
+    f"of the account (the same attributes, {settings.SIGNIN_DEVICE_MAX_AGE_SECONDS // 86400} "
+    "days): sent with a later sign-in to it, the account's ceiling on failed sign-ins from all "
+    "addresses does not refuse that sign-in."
+)
+KNOWN_DEVICE_COOKIE = OpenApiParameter(
+    settings.SIGNIN_DEVICE_COOKIE_NAME,
+    OpenApiTypes.STR,
+    OpenApiParameter.COOKIE,
+    description="The known-device token a sign-in or sign-up to this account set (API clients "
+    "keep it from Set-Cookie and send it back as a cookie). A valid one for the email signed "
+    "in to exempts the sign-in from the email's ceiling on failures from all addresses; its "
+    "failures are limited per token instead. Anything else is ignored.",
+)
 EMAIL_ERROR = (EMAIL_MUST_BE_VALID, "email")
 CREDENTIALS_EXAMPLE = OpenApiExample(
     "Credentials",
@@ -128,7 +144,7 @@ class SignUpApi(APIView):
         summary="Create an account and sign in",
         request=InputSerializer,
         examples=[CREDENTIALS_EXAMPLE],
-        parameters=[_set_cookie([201], SESSION_COOKIES_SET), RETRY_AFTER],
+        parameters=[_set_cookie([201], SIGNED_IN_COOKIES_SET), RETRY_AFTER],
         responses=operation_responses(
             {
                 201: OpenApiResponse(UserOutputSerializer, description="Created, signed in"),
@@ -152,6 +168,7 @@ class SignUpApi(APIView):
         user, tokens = user_sign_up(**serializer.validated_data, ip=client_ip(request))
         response = Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
         auth_cookies_set(response, access=tokens.access, refresh=tokens.refresh)
+        known_device_cookie_set(response, email=user.email)
         return response
 
 
@@ -172,7 +189,7 @@ class SignInApi(APIView):
         summary="Sign in",
         request=InputSerializer,
         examples=[CREDENTIALS_EXAMPLE],
-        parameters=[_set_cookie([200], SESSION_COOKIES_SET), RETRY_AFTER],
+        parameters=[KNOWN_DEVICE_COOKIE, _set_cookie([200], SIGNED_IN_COOKIES_SET), RETRY_AFTER],
         responses=operation_responses(
             {
                 200: OpenApiResponse(UserOutputSerializer, description="Signed in"),
@@ -186,7 +203,9 @@ class SignInApi(APIView):
                     (INVALID_CREDENTIALS, None),
                 ),
                 429: error_response(
-                    "Too many failed sign-ins for this email or from this address",
+                    "Too many failed sign-ins for this email from this address, for this email "
+                    "from all addresses (not counted with a valid known-device cookie), from "
+                    "this address, or with this known-device cookie",
                     (TOO_MANY_SIGNIN_FAILURES, None),
                 ),
             },
@@ -196,9 +215,14 @@ class SignInApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user, tokens = user_sign_in(**serializer.validated_data, ip=client_ip(request))
+        user, tokens = user_sign_in(
+            **serializer.validated_data,
+            ip=client_ip(request),
+            device_token=request.COOKIES.get(settings.SIGNIN_DEVICE_COOKIE_NAME),
+        )
         response = Response(UserOutputSerializer(user).data)
         auth_cookies_set(response, access=tokens.access, refresh=tokens.refresh)
+        known_device_cookie_set(response, email=user.email)
         return response
 
 

@@ -27,6 +27,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, TooManyAttempts
+from users.devices import known_device_email
 from users.emails import EMAIL_MUST_BE_VALID, InvalidEmail, email_normalize
 from users.models import SessionToken, User
 from users.throttles import signin_attempt_count, signin_attempt_succeeded, signup_attempt_record
@@ -98,7 +99,12 @@ def _email_normalized(email: str) -> str:
 
 @transaction.atomic
 def user_sign_in(
-    *, email: str, password: str, ip: str, staff_only: bool = False
+    *,
+    email: str,
+    password: str,
+    ip: str,
+    device_token: str | None = None,
+    staff_only: bool = False,
 ) -> tuple[User, TokenPair]:
     """Signs the user these credentials name in: a new session, and `last_login` set.
     Every attempt is counted against the sign-in limits before the password is checked; a
@@ -106,11 +112,14 @@ def user_sign_in(
 
     Unknown email, wrong password and deactivated account give one answer, and Django's
     backend hashes a dummy password for unknown emails, so timing tells nothing either.
+    `device_token` is the client's known-device token, if it sent one (users/devices.py): one
+    that auth signed for this email exempts the attempt from the email's ceiling.
     `staff_only` (the admin's sign-in) answers an account that is not staff alike, and counts
     it as a failure: the answer must not tell whether its password was right.
     """
     email = _email_normalized(email)
-    attempt = signin_attempt_count(email=email, ip=ip)
+    known_device = device_token if known_device_email(device_token) == email else None
+    attempt = signin_attempt_count(email=email, ip=ip, known_device=known_device)
     if attempt.blocked:
         raise TooManyAttempts(TOO_MANY_SIGNIN_FAILURES, retry_after=attempt.retry_after)
     user = authenticate(request=None, email=email, password=password)

@@ -10,7 +10,8 @@ attacker a lock on someone else's account:
 - per email across all addresses, a much higher ceiling: guessing spread over many addresses;
 - per client address across all emails: one address trying many accounts (spraying).
 The account's owner, signing in from another address, is refused only once the ceiling is
-reached.
+reached, and not even then from a known device (users/devices.py), whose attempts are
+counted per device token instead of per email.
 
 An attempt is counted before its password is checked, and refused if that count is over a
 limit: checked first and counted after, every attempt in flight at once passed the check
@@ -60,24 +61,48 @@ class SigninAttempt:
     taken_back: tuple[_Counter, ...] = ()
 
 
-def signin_attempt_count(*, email: str, ip: str) -> SigninAttempt:
+def signin_attempt_count(*, email: str, ip: str, known_device: str | None = None) -> SigninAttempt:
     """Counts an attempt to sign in to `email` from `ip` against every sign-in limit, in one
     MULTI, before its password is checked; refused (its counts taken back) when any count is
-    then over its limit. An attempt that goes on and fails leaves its counts as they are."""
-    email_ip = _signin_email_ip_counter(email=email, ip=ip)
-    others = (
-        _Counter(
-            name=f"throttle:signin:email:{_digest(email)}",
-            limit=settings.SIGNIN_MAX_FAILURES_PER_EMAIL,
-            window=settings.SIGNIN_FAILURE_WINDOW_SECONDS,
-        ),
-        _Counter(
-            name=f"throttle:signin:ip:{address_for_limits(ip)}",
-            limit=settings.SIGNIN_MAX_FAILURES_PER_IP,
-            window=settings.SIGNIN_FAILURE_WINDOW_SECONDS,
-        ),
+    then over its limit. An attempt that goes on and fails leaves its counts as they are.
+
+    `known_device` is a device token the caller found valid for `email` (users/devices.py):
+    such an attempt is counted per token instead of per email, so the email's ceiling, which
+    anyone can fill, does not refuse the account's owner.
+    """
+    window = settings.SIGNIN_FAILURE_WINDOW_SECONDS
+    email_ip = _Counter(
+        name=f"throttle:signin:email-ip:{_digest(email)}:{address_for_limits(ip)}",
+        limit=settings.SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP,
+        window=window,
     )
-    counters = (email_ip, *others)
+    address = _Counter(
+        name=f"throttle:signin:ip:{address_for_limits(ip)}",
+        limit=settings.SIGNIN_MAX_FAILURES_PER_IP,
+        window=window,
+    )
+    if known_device:
+        # Forgiven on success with the email-and-address count: its own failures.
+        own = (
+            email_ip,
+            _Counter(
+                name=f"throttle:signin:device:{_digest(known_device)}",
+                limit=settings.SIGNIN_MAX_FAILURES_PER_DEVICE,
+                window=window,
+            ),
+        )
+        shared = (address,)
+    else:
+        own = (email_ip,)
+        shared = (
+            _Counter(
+                name=f"throttle:signin:email:{_digest(email)}",
+                limit=settings.SIGNIN_MAX_FAILURES_PER_EMAIL,
+                window=window,
+            ),
+            address,
+        )
+    counters = (*own, *shared)
     counts = _count(list(counters))
     waits = [
         _retry_after(ttl, counter)
@@ -87,7 +112,7 @@ def signin_attempt_count(*, email: str, ip: str) -> SigninAttempt:
     if waits:
         _take_back(taken_back=counters)
         return SigninAttempt(blocked=True, retry_after=max(waits))
-    return SigninAttempt(blocked=False, forgiven=(email_ip,), taken_back=others)
+    return SigninAttempt(blocked=False, forgiven=own, taken_back=shared)
 
 
 def signin_attempt_succeeded(attempt: SigninAttempt) -> None:
@@ -109,17 +134,9 @@ def signup_attempt_record(*, ip: str) -> ThrottleState:
     return ThrottleState(blocked=False)
 
 
-def _signin_email_ip_counter(*, email: str, ip: str) -> _Counter:
-    return _Counter(
-        name=f"throttle:signin:email-ip:{_digest(email)}:{address_for_limits(ip)}",
-        limit=settings.SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP,
-        window=settings.SIGNIN_FAILURE_WINDOW_SECONDS,
-    )
-
-
-def _digest(email: str) -> str:
-    # Callers pass the normalized email; the hash keeps addresses out of Redis.
-    return hashlib.sha256(email.encode()).hexdigest()
+def _digest(value: str) -> str:
+    # Callers pass the normalized email (or a device token); the hash keeps both out of Redis.
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _count(counters: list[_Counter]) -> list[tuple[int, int]]:

@@ -17,7 +17,9 @@ def csrf_client() -> Client:
     return Client(enforce_csrf_checks=True)
 
 
-def sign_in_form(client: Client, email: str, password: str, next_path: str = "/admin/users/"):
+def sign_in_form(
+    client: Client, email: str, password: str, next_path: str = "/admin/users/", **extra
+):
     page = client.get(f"{SIGN_IN}?next={next_path}")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
     return client.post(
@@ -28,6 +30,7 @@ def sign_in_form(client: Client, email: str, password: str, next_path: str = "/a
             "next": next_path,
             "csrfmiddlewaretoken": token.group(1),
         },
+        **extra,
     )
 
 
@@ -107,6 +110,24 @@ def test_wrong_password_is_refused_and_counted(settings):
     assert "correct email" in first.content.decode()
     assert "Too many failed sign-in attempts" in locked.content.decode()
     assert settings.ACCESS_COOKIE_NAME not in locked.cookies
+
+
+def test_staff_who_signed_in_here_before_are_not_locked_out_by_guessing_elsewhere(settings):
+    settings.SIGNIN_MAX_FAILURES_PER_EMAIL = 4
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    own_browser = csrf_client()
+    signed_in = sign_in_form(own_browser, staff.email, DEFAULT_PASSWORD)
+    assert signed_in.cookies[settings.SIGNIN_DEVICE_COOKIE_NAME]["httponly"]
+    for session_cookie in (settings.ACCESS_COOKIE_NAME, settings.REFRESH_COOKIE_NAME):
+        del own_browser.cookies[session_cookie]  # the session is over; the device is known
+    for n in range(4):  # an attacker, from addresses of their own
+        sign_in_form(csrf_client(), staff.email, "wrong-password", REMOTE_ADDR=f"198.51.100.{n}")
+
+    again = sign_in_form(own_browser, staff.email, DEFAULT_PASSWORD)
+    other_browser = sign_in_form(csrf_client(), staff.email, DEFAULT_PASSWORD)
+
+    assert again.status_code == 302
+    assert "Too many failed sign-in attempts" in other_browser.content.decode()
 
 
 def test_an_api_session_of_a_staff_member_opens_the_admin():

@@ -835,3 +835,14 @@ class TestOpenApiSchema:
         assert cookies == {ACCESS, REFRESH}
         assert "Set-Cookie" in current["responses"]["200"]["headers"]
         assert "Set-Cookie" in self.operation(schema, "signup")["responses"]["201"]["headers"]
+
+    def test_the_known_device_cookie_is_documented(self, schema):
+        device = settings.SIGNIN_DEVICE_COOKIE_NAME
+        signin = self.operation(schema, "signin")
+        sent = {p["name"]: p for p in signin["parameters"] if p["in"] == "cookie"}
+
+        assert set(sent) == {device}
+        assert "API clients" in sent[device]["description"]
+        for path, status in (("signin", "200"), ("signup", "201")):
+            headers = self.operation(schema, path)["responses"][status]["headers"]
+            assert device in headers["Set-Cookie"]["description"]
