@@ -11,13 +11,41 @@ runs `migrate` again.
 import unicodedata
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import migrations
-
-from users.emails import InvalidEmail, email_normalize
 
 
 class EmailsNeedAnOperator(Exception):
     pass
+
+
+# The rule as `users.emails.email_normalize` had it when this migration was written, copied
+# here: history must not change when the live rule does (this migration also runs on every
+# new database, and 0003 runs it again).
+_EMAIL_MAX_LENGTH = 254
+_PRINTABLE_ASCII = frozenset(chr(code) for code in range(0x21, 0x7F))
+
+
+class InvalidEmail(ValueError):
+    pass
+
+
+def email_normalize(email: str) -> str:
+    """Trimmed, printable ASCII, lower case, at most 254 characters, valid for Django."""
+    if not isinstance(email, str):
+        raise InvalidEmail(email)
+    candidate = email.strip()
+    if not candidate or len(candidate) > _EMAIL_MAX_LENGTH:
+        raise InvalidEmail(email)
+    if not set(candidate) <= _PRINTABLE_ASCII:
+        raise InvalidEmail(email)
+    normalized = candidate.lower()
+    try:
+        validate_email(normalized)
+    except ValidationError as error:
+        raise InvalidEmail(email) from error
+    return normalized
 
 
 def _lookalike(email: str) -> str:
