@@ -222,7 +222,7 @@ def _refresh_token_rotate(*, refresh: str) -> tuple[User, TokenPair] | None:
     # outstanding and refuses to rotate.
     if settings.JWT_REFRESH_REUSE_SECONDS > 0:
         cache.set(
-            _successor_key(presented.outstanding.jti),
+            refresh_successor_cache_key(presented.outstanding.jti),
             {"access": tokens.access, "refresh": tokens.refresh, "jti": new_refresh["jti"]},
             timeout=settings.JWT_REFRESH_REUSE_SECONDS,
         )
@@ -301,7 +301,7 @@ def _refresh_token_presented(*, refresh: str) -> _Presented | None:
 
 
 def _successor_alive(jti: str) -> TokenPair | None:
-    successor = cache.get(_successor_key(jti))
+    successor = cache.get(refresh_successor_cache_key(jti))
     if successor is None:
         return None
     if BlacklistedToken.objects.filter(token__jti=successor["jti"]).exists():
@@ -309,7 +309,8 @@ def _successor_alive(jti: str) -> TokenPair | None:
     return TokenPair(access=successor["access"], refresh=successor["refresh"])
 
 
-def _successor_key(jti: str) -> str:
+def refresh_successor_cache_key(jti: str) -> str:
+    """Where the pair a refresh token was rotated into is kept for its reuse window."""
     return f"auth:refresh-successor:{jti}"
 
 

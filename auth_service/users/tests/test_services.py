@@ -1,6 +1,7 @@
-import time
-
 import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -9,6 +10,7 @@ from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized
 from ticketing_shared.testing.concurrency import concurrently
 from users.models import SessionToken
 from users.services import (
+    refresh_successor_cache_key,
     session_end,
     session_refresh,
     session_start,
@@ -20,6 +22,21 @@ from users.services import (
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _successor_key(refresh: str) -> str:
+    jti = RefreshToken(refresh, verify=False)["jti"]
+    return cache.make_key(refresh_successor_cache_key(jti))
+
+
+def reuse_window_left(refresh: str) -> int:
+    """Seconds the pair `refresh` was rotated into is still handed out again."""
+    return redis.Redis.from_url(settings.REDIS_URL).ttl(_successor_key(refresh))
+
+
+def reuse_window_end(refresh: str) -> None:
+    """What the end of the reuse window does: the successor pair is forgotten."""
+    redis.Redis.from_url(settings.REDIS_URL).delete(_successor_key(refresh))
 
 
 class TestUserCreate:
@@ -69,7 +86,7 @@ class TestSessions:
             session_refresh(refresh=tokens.refresh)
 
     def test_a_rotated_token_gets_its_pair_again_within_the_reuse_window_only(self, settings):
-        settings.JWT_REFRESH_REUSE_SECONDS = 1
+        settings.JWT_REFRESH_REUSE_SECONDS = 30
         user = UserFactory()
         tokens = session_start(user=user)
 
@@ -78,7 +95,8 @@ class TestSessions:
 
         assert (again_user, again) == (user, rotated)
         assert OutstandingToken.objects.filter(user=user).count() == 2  # minted once
-        time.sleep(1.2)
+        assert 25 <= reuse_window_left(tokens.refresh) <= 30
+        reuse_window_end(tokens.refresh)
         with pytest.raises(NotAuthorized):
             session_refresh(refresh=tokens.refresh)
         # Presented after the window, the old token is taken as stolen: the session ends.
