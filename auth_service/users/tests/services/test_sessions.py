@@ -2,11 +2,10 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized
+from ticketing_shared.errors.exceptions import NotAuthorized
 from ticketing_shared.testing.concurrency import concurrently
 from users.models import SessionToken
 from users.services import (
@@ -14,9 +13,7 @@ from users.services import (
     session_end,
     session_refresh,
     session_start,
-    user_create,
     user_deactivate,
-    user_reactivate,
     user_sessions_lock,
 )
 from users.tests.factories import UserFactory
@@ -37,32 +34,6 @@ def reuse_window_left(refresh: str) -> int:
 def reuse_window_end(refresh: str) -> None:
     """What the end of the reuse window does: the successor pair is forgotten."""
     redis.Redis.from_url(settings.REDIS_URL).delete(_successor_key(refresh))
-
-
-class TestUserCreate:
-    def test_normalizes_the_email_and_hashes_the_password(self):
-        user = user_create(email="  Mixed@Case.COM ", password="a-long-and-unusual-passphrase")
-
-        assert user.email == "mixed@case.com"
-        assert user.check_password("a-long-and-unusual-passphrase")
-
-    def test_refuses_a_weak_password_by_field(self):
-        with pytest.raises(ValidationError) as raised:
-            user_create(email="a@example.com", password="12345678")
-
-        assert raised.value.message_dict == {"password": ["This password is too common."]}
-
-    def test_refuses_an_email_the_rule_refuses(self):
-        with pytest.raises(ApplicationError, match="Email must be valid") as raised:
-            user_create(email="\u017fam@example.com", password="a-long-and-unusual-passphrase")
-
-        assert raised.value.field == "email"
-
-    def test_refuses_a_taken_email_in_any_case(self):
-        UserFactory(email="taken@example.com")
-
-        with pytest.raises(ApplicationError, match="Email in use"):
-            user_create(email="Taken@Example.com", password="a-long-and-unusual-passphrase")
 
 
 class TestSessions:
@@ -178,19 +149,6 @@ def test_racing_refreshes_of_one_token_rotate_it_once_and_all_get_the_new_pair()
     assert "refused" not in outcomes
     assert len(set(outcomes)) == 1  # one pair for all
     assert OutstandingToken.objects.filter(user=user).count() == 2  # the old one and the new
-
-
-def test_deactivation_revokes_every_session_and_reactivation_allows_new_ones():
-    user = UserFactory()
-    sessions = [session_start(user=user) for _ in range(3)]
-
-    user_deactivate(user=user)
-
-    for tokens in sessions:
-        with pytest.raises(NotAuthorized):
-            session_refresh(refresh=tokens.refresh)
-    user_reactivate(user=user)
-    session_refresh(refresh=session_start(user=user).refresh)
 
 
 @pytest.mark.django_db(transaction=True)
