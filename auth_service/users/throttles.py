@@ -117,7 +117,7 @@ def signin_attempt_count(*, email: str, ip: str, known_device: str | None = None
 
 def signin_attempt_succeeded(attempt: SigninAttempt) -> None:
     """The attempt's password was right: it forgives the failures of its email from its
-    address, and takes back only its own count from the others."""
+    address (and of its device token), and takes back only its own count from the others."""
     _take_back(forgiven=attempt.forgiven, taken_back=attempt.taken_back)
 
 
