@@ -64,8 +64,8 @@ def test_an_operation_with_a_body_gets_the_errors_of_reading_one():
 
     post = schema["paths"]["/api/things"]["post"]["responses"]
     get = schema["paths"]["/api/things"]["get"]["responses"]
-    assert set(post) == {"201", "400", "403", "413", "415", "429", "500"}
-    assert set(get) == {"200", "403", "500"}
+    assert set(post) == {"201", "400", "403", "413", "415", "429", "500", "503"}
+    assert set(get) == {"200", "403", "500", "503"}
 
 
 def test_a_status_both_document_keeps_both_descriptions_and_the_examples():

@@ -57,6 +57,7 @@ RETRY_AFTER = OpenApiParameter(
 _ANY_OPERATION_ERRORS = {
     403: "Cross-site request: the Origin header names another site",
     500: "Something went wrong (the details are only in the log)",
+    503: "A backing service (the cache) does not answer: try again after Retry-After seconds",
 }
 # Operations that read a JSON body, before the view sees it.
 _BODY_ERRORS = {
