@@ -23,7 +23,6 @@ API_ROOTS = (API_ROOT, ADMIN_ROOT)
 GATEWAY_ERRORS = {
     400: "Bad request",
     404: "Not Found",
-    405: "Method not allowed",
     408: "Request timeout",
     411: "Length required",
     413: "Request body too large",
@@ -36,6 +35,9 @@ GATEWAY_ERRORS = {
     504: "Service unavailable",
     505: "HTTP version not supported",
 }
+# Answers nginx makes that the contract words otherwise: a method it refuses itself (TRACE) is
+# an unknown method, which the contract answers as an unknown route (§2), as the services do.
+GATEWAY_ERRORS_ANSWERED_AS = {405: 404}
 # The internal locations of those answers. A URI, not a named location: for a request line
 # nginx could not parse (a %00 in the path, an overlong URI) it has no URI to keep, and a named
 # location then fails over to nginx's own HTML page.
@@ -118,6 +120,10 @@ def _unnormalized_path_refusal() -> list[str]:
 def _error_pages() -> list[str]:
     statuses = sorted(GATEWAY_ERRORS)
     lines = [f"        error_page {status} {ERROR_PAGES}{status};" for status in statuses]
+    lines += [
+        f"        error_page {status} ={answer} {ERROR_PAGES}{answer};"
+        for status, answer in sorted(GATEWAY_ERRORS_ANSWERED_AS.items())
+    ]
     for status in statuses:
         body = error_body(GATEWAY_ERRORS[status])
         # error_page without `=` keeps the original status whatever `return` says.
