@@ -12,6 +12,8 @@ adds to an operation's own answers those any API operation may give whatever its
     )
 """
 
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -83,3 +85,20 @@ def operation_responses(responses: dict, *, takes_body: bool) -> dict:
                 examples=own.examples,
             )
     return merged
+
+
+class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    """How `ticketing_shared.auth.authentication.JWTAuthentication` is documented: the access
+    token in its cookie (browsers) or as a bearer token (API clients), either one."""
+
+    target_class = "ticketing_shared.auth.authentication.JWTAuthentication"
+    name = ["accessCookie", "bearerToken"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{name: []} for name in self.name]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "apiKey", "in": "cookie", "name": settings.ACCESS_COOKIE_NAME},
+            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        ]

@@ -2,11 +2,13 @@ import uuid
 from decimal import Decimal
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
 TITLE_MAX_LENGTH = 200
+PRICE_MIN = Decimal("0.01")
 PRICE_MAX = Decimal("1000000.00")
 
 
@@ -22,7 +24,11 @@ class Ticket(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
-    price = models.DecimalField(max_digits=9, decimal_places=2)
+    price = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        validators=[MinValueValidator(PRICE_MIN), MaxValueValidator(PRICE_MAX)],
+    )
     # Users live in the auth service: only their ids are kept here.
     user_id = models.UUIDField()
     # The order holding it: set while reserved and once sold.

@@ -1,0 +1,51 @@
+"""Prices as clients send them (contract §2): a JSON number or a numeric string, at most two
+decimals, above 0 and at most 1,000,000. Nothing a client sends reaches the database unchecked:
+a float's rounding, an exponent, `NaN`, `true`, a thousand digits are each a 400, never a 500."""
+
+from decimal import Decimal, InvalidOperation
+
+from tickets.models import PRICE_MAX
+
+PRICE_MUST_BE_POSITIVE = "Price must be greater than 0"
+PRICE_TOO_PRECISE = "Price must have at most 2 decimal places"
+PRICE_TOO_HIGH = "Price must be at most 1,000,000"
+# Longer than any price could be written, even with zeros around it.
+PRICE_STRING_MAX_LENGTH = 32
+CENT = Decimal("0.01")
+
+
+class InvalidPrice(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def price_parse(value) -> Decimal:
+    """The price `value` names, with two places; raises `InvalidPrice` with the message the
+    client is shown."""
+    price = _decimal_of(value)
+    if price is None or not price.is_finite() or price <= 0:
+        raise InvalidPrice(PRICE_MUST_BE_POSITIVE)
+    if price > PRICE_MAX:
+        raise InvalidPrice(PRICE_TOO_HIGH)
+    if price.quantize(CENT) != price:
+        raise InvalidPrice(PRICE_TOO_PRECISE)
+    return price.quantize(CENT)
+
+
+def _decimal_of(value) -> Decimal | None:
+    # bool is an int to Python, but `true` is no price.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # The shortest text that reads back as this float, which is what the client wrote:
+        # 19.99 is "19.99", not the binary value 19.98999999999999843680598...
+        return Decimal(repr(value))
+    if isinstance(value, str) and len(value) <= PRICE_STRING_MAX_LENGTH:
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    return None

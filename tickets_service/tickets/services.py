@@ -1,0 +1,223 @@
+"""Writes of tickets (HackSoft's services). Each is one transaction that changes a ticket and
+records the event announcing it in the outbox (`event_publish_on_commit`), sent on commit.
+
+Every change of a ticket goes through `_ticket_change_publish_on_commit`: the version rises by
+one in a conditional update and exactly one `ticket:updated` is recorded, so the copies other
+services keep see every version, in order, with no gap.
+
+Order events (`tickets.handlers`) reserve, free and sell tickets. They are applied in each
+order's version order (`OrderCopy`), so an order's cancellation never overtakes its creation.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, NotFound
+from ticketing_shared.events.outbox import event_publish_on_commit
+from ticketing_shared.events.versions import version_is_next
+from tickets.models import OrderCopy, Ticket
+
+CANNOT_EDIT_RESERVED = "Cannot edit a reserved ticket"
+TICKET_CHANGED = "The ticket was changed meanwhile: load it again and retry"
+
+
+class TicketVersionConflict(ApplicationError):
+    """The ticket is no longer at the version the caller read: someone changed it since."""
+
+    default_message = TICKET_CHANGED
+
+
+class TicketNotYetKnown(Exception):
+    """An order event names a ticket this service does not have (yet): retried, not dropped."""
+
+
+class TicketHeldByAnotherOrder(Exception):
+    """An order event wants a ticket another order still holds: that order's cancellation is
+    still on its way, so the event is retried until it has been applied."""
+
+
+def ticket_created_event_data(ticket: Ticket) -> dict:
+    return {
+        "id": str(ticket.id),
+        "version": ticket.version,
+        "title": ticket.title,
+        "price": price_as_event_string(ticket.price),
+        "userId": str(ticket.user_id),
+    }
+
+
+def ticket_updated_event_data(ticket: Ticket) -> dict:
+    return {
+        **ticket_created_event_data(ticket),
+        "orderId": str(ticket.order_id) if ticket.order_id else None,
+    }
+
+
+def price_as_event_string(price: Decimal) -> str:
+    """Prices travel as decimal strings with two places (contract §7): `"20.00"`."""
+    return f"{price:.2f}"
+
+
+@transaction.atomic
+def ticket_create(*, user_id: uuid.UUID, title: str, price: Decimal) -> Ticket:
+    """A new ticket for sale, version 0, announced as `ticket:created` on commit."""
+    ticket = Ticket.objects.create(user_id=user_id, title=title, price=price)
+    event_publish_on_commit(subject="ticket:created", data=ticket_created_event_data(ticket))
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *, ticket_id: uuid.UUID, editor_id: uuid.UUID, title: str, price: Decimal
+) -> Ticket:
+    """The seller's edit of title and price, refused while an order holds the ticket.
+
+    Rules go in the contract's order: existence (404), state (400), then ownership (401).
+    """
+    ticket = _ticket_locked(ticket_id)
+    _ticket_editable_check(ticket)
+    if ticket.user_id != editor_id:
+        raise NotAuthorized()
+    return _ticket_change_publish_on_commit(
+        ticket, expected_version=ticket.version, title=title, price=price
+    )
+
+
+@transaction.atomic
+def ticket_update_by_staff(
+    *, ticket_id: uuid.UUID, expected_version: int, title: str, price: Decimal
+) -> Ticket:
+    """Staff's edit in the admin, announced as the seller's is. `expected_version` is the
+    version the form was opened at: a ticket changed since is refused, not overwritten."""
+    ticket = _ticket_locked(ticket_id)
+    _ticket_editable_check(ticket)
+    return _ticket_change_publish_on_commit(
+        ticket, expected_version=expected_version, title=title, price=price
+    )
+
+
+@transaction.atomic
+def ticket_reserve_for_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
+    """`order:created`: the order holds the ticket until it is cancelled or completed."""
+    if not _order_version_is_next(order_id=order_id, incoming=order_version):
+        return
+    ticket = _ticket_locked_for_order_event(ticket_id)
+    if ticket.order_id != order_id:
+        if ticket.order_id is not None:
+            raise TicketHeldByAnotherOrder(
+                f"ticket {ticket_id} is held by order {ticket.order_id}, not {order_id}"
+            )
+        _ticket_change_publish_on_commit(
+            ticket,
+            expected_version=ticket.version,
+            status=Ticket.Status.RESERVED,
+            order_id=order_id,
+        )
+    _order_copy_record(
+        order_id=order_id,
+        ticket_id=ticket_id,
+        version=order_version,
+        status=OrderCopy.Status.CREATED,
+    )
+
+
+@transaction.atomic
+def ticket_release_for_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
+    """`order:cancelled`: the ticket is available again, but only if this very order still
+    holds it; a cancellation never frees a ticket another order has reserved since."""
+    if not _order_version_is_next(order_id=order_id, incoming=order_version):
+        return
+    ticket = _ticket_locked_for_order_event(ticket_id)
+    if ticket.order_id == order_id and ticket.status == Ticket.Status.RESERVED:
+        _ticket_change_publish_on_commit(
+            ticket,
+            expected_version=ticket.version,
+            status=Ticket.Status.AVAILABLE,
+            order_id=None,
+        )
+    _order_copy_record(
+        order_id=order_id,
+        ticket_id=ticket_id,
+        version=order_version,
+        status=OrderCopy.Status.CANCELLED,
+    )
+
+
+@transaction.atomic
+def ticket_sell_to_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
+    """`order:completed`: the order paid, the ticket is sold to it."""
+    if not _order_version_is_next(order_id=order_id, incoming=order_version):
+        return
+    ticket = _ticket_locked_for_order_event(ticket_id)
+    if ticket.order_id not in (None, order_id):
+        raise TicketHeldByAnotherOrder(
+            f"ticket {ticket_id} is held by order {ticket.order_id}, not {order_id}"
+        )
+    if ticket.status != Ticket.Status.SOLD:
+        _ticket_change_publish_on_commit(
+            ticket,
+            expected_version=ticket.version,
+            status=Ticket.Status.SOLD,
+            order_id=order_id,
+        )
+    _order_copy_record(
+        order_id=order_id,
+        ticket_id=ticket_id,
+        version=order_version,
+        status=OrderCopy.Status.COMPLETE,
+    )
+
+
+def _ticket_editable_check(ticket: Ticket) -> None:
+    # Once an order holds it, its buyer is paying for this title at this price.
+    if not ticket.is_available:
+        raise ApplicationError(CANNOT_EDIT_RESERVED)
+
+
+def _ticket_locked(ticket_id: uuid.UUID) -> Ticket:
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+def _ticket_locked_for_order_event(ticket_id: uuid.UUID) -> Ticket:
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise TicketNotYetKnown(f"ticket {ticket_id} is not known here yet")
+    return ticket
+
+
+def _ticket_change_publish_on_commit(ticket: Ticket, *, expected_version: int, **changes) -> Ticket:
+    """Applies `changes` if the ticket is still at `expected_version`, one version up, and
+    records its `ticket:updated`. Raises `TicketVersionConflict` if it is not: the update's
+    own condition decides, so two writers holding the same version can never both succeed."""
+    now = timezone.now()
+    changed = Ticket.objects.filter(pk=ticket.pk, version=expected_version).update(
+        **changes, version=F("version") + 1, updated_at=now
+    )
+    if not changed:
+        raise TicketVersionConflict()
+    for field, value in changes.items():
+        setattr(ticket, field, value)
+    ticket.version, ticket.updated_at = expected_version + 1, now
+    event_publish_on_commit(subject="ticket:updated", data=ticket_updated_event_data(ticket))
+    return ticket
+
+
+def _order_version_is_next(*, order_id: uuid.UUID, incoming: int) -> bool:
+    """Whether this order event is the next of its order (raises `VersionGap` if it came
+    early: it is retried). The order's copy is locked until the event's transaction ends, so
+    two events of one order are never applied at once."""
+    copy = OrderCopy.objects.select_for_update().filter(pk=order_id).first()
+    return version_is_next(current=copy.version if copy else None, incoming=incoming)
+
+
+def _order_copy_record(*, order_id: uuid.UUID, ticket_id: uuid.UUID, version: int, status: str):
+    OrderCopy.objects.update_or_create(
+        pk=order_id, defaults={"ticket_id": ticket_id, "version": version, "status": status}
+    )
