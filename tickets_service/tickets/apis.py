@@ -133,13 +133,15 @@ class CursorField(StringField):
     """Where a page starts: the opaque `cursor` of the `Link` header's next page."""
 
     default_error_messages = {"invalid": CURSOR_INVALID}
+    MAX_LENGTH = 128
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, max_length=128, **kwargs)
-        self.error_messages["max_length"] = CURSOR_INVALID
+        super().__init__(required=False, **kwargs)
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
+        if len(text) > self.MAX_LENGTH:
+            self.fail("invalid")
         try:
             decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             created_at, ticket_id = decoded.split("|")

@@ -1,0 +1,440 @@
+import uuid
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.conf import settings
+
+from ticketing_shared.events.models import OutboxEvent
+from tickets.models import Ticket
+from tickets.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+VALID = {"title": "Concert", "price": 20}
+
+
+def messages_of(response) -> list[tuple[str, str | None]]:
+    return [(error["message"], error.get("field")) for error in response.json()["errors"]]
+
+
+def published(subject: str) -> list[dict]:
+    return [
+        event.envelope["data"]
+        for event in OutboxEvent.objects.filter(subject=subject).order_by("position")
+    ]
+
+
+def create(client, body):
+    return client.post("/api/tickets", body, format="json")
+
+
+def update(client, ticket_id, body):
+    return client.put(f"/api/tickets/{ticket_id}", body, format="json")
+
+
+def next_link(response) -> str | None:
+    header = response.headers.get("Link")
+    if header is None:
+        return None
+    url, rel = header.split(";")
+    assert rel.strip() == 'rel="next"'
+    return url.strip().removeprefix("<").removesuffix(">")
+
+
+class TestCreate:
+    def test_the_route_exists(self, api_client):
+        assert create(api_client, {}).status_code != 404
+
+    def test_signed_out_is_401(self, api_client):
+        response = create(api_client, VALID)
+
+        assert response.status_code == 401
+        assert messages_of(response) == [("Not authorized", None)]
+        assert not Ticket.objects.exists()
+
+    def test_a_bearer_token_signs_in_too(self, api_client, sign_in):
+        user = sign_in(api_client)
+        api_client.cookies.clear()
+
+        response = api_client.post(
+            "/api/tickets", VALID, format="json", HTTP_AUTHORIZATION=f"Bearer {user.access_token}"
+        )
+
+        assert response.status_code == 201
+        assert response.json()["userId"] == str(user.id)
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"price": 10},
+            {"title": "", "price": 10},
+            {"title": "   ", "price": 10},
+            {"title": None, "price": 10},
+        ],
+        ids=["missing", "empty", "blank", "null"],
+    )
+    def test_title_is_required(self, signed_in_client, body):
+        response = create(signed_in_client, body)
+
+        assert response.status_code == 400
+        assert messages_of(response) == [("Title is required", "title")]
+
+    def test_a_title_is_text(self, signed_in_client):
+        response = create(signed_in_client, {"title": 12, "price": 10})
+
+        assert messages_of(response) == [("Title must be a string", "title")]
+
+    def test_a_title_is_trimmed_and_at_most_200_characters(self, signed_in_client):
+        assert create(signed_in_client, {"title": "é" * 200, "price": 1}).status_code == 201
+        too_long = create(signed_in_client, {"title": "é" * 201, "price": 1})
+        trimmed = create(signed_in_client, {"title": "  Gig \n", "price": 1})
+
+        assert messages_of(too_long) == [("Title must be at most 200 characters", "title")]
+        assert trimmed.json()["title"] == "Gig"
+
+    @pytest.mark.parametrize(
+        "price",
+        [None, 0, -10, "0", "-1", "abc", "", "NaN", "Infinity", True, [], {}, "1e999999999999"],
+        ids=repr,
+    )
+    def test_price_must_be_greater_than_0(self, signed_in_client, price):
+        response = create(signed_in_client, {"title": "Concert", "price": price})
+
+        assert response.status_code == 400
+        assert messages_of(response) in (
+            [("Price must be greater than 0", "price")],
+            [("Price must be at most 1,000,000", "price")],
+        )
+        assert not Ticket.objects.exists()
+
+    def test_a_missing_price(self, signed_in_client):
+        response = create(signed_in_client, {"title": "Concert"})
+
+        assert messages_of(response) == [("Price must be greater than 0", "price")]
+
+    @pytest.mark.parametrize("price", [20.123, "20.123", 0.001, "1e-5"], ids=repr)
+    def test_a_price_with_more_than_two_decimals(self, signed_in_client, price):
+        response = create(signed_in_client, {"title": "Concert", "price": price})
+
+        assert messages_of(response) == [("Price must have at most 2 decimal places", "price")]
+
+    @pytest.mark.parametrize("price", [1_000_000.01, "1000001", 10**30], ids=repr)
+    def test_a_price_above_a_million(self, signed_in_client, price):
+        response = create(signed_in_client, {"title": "Concert", "price": price})
+
+        assert messages_of(response) == [("Price must be at most 1,000,000", "price")]
+
+    @pytest.mark.parametrize(
+        ("price", "stored"),
+        [
+            (20, "20.00"),
+            (19.99, "19.99"),
+            ("20.00", "20.00"),
+            (" 7.5 ", "7.50"),
+            (1_000_000, "1000000.00"),
+            (0.01, "0.01"),
+            ("20.000", "20.00"),
+        ],
+        ids=repr,
+    )
+    def test_prices_as_numbers_or_numeric_strings(self, signed_in_client, price, stored):
+        response = create(signed_in_client, {"title": "Concert", "price": price})
+
+        assert response.status_code == 201
+        assert Ticket.objects.get().price == Decimal(stored)
+        assert response.json()["price"] == float(stored)
+
+    def test_both_fields_wrong_says_both(self, signed_in_client):
+        response = create(signed_in_client, {"title": "", "price": 0})
+
+        assert sorted(messages_of(response)) == [
+            ("Price must be greater than 0", "price"),
+            ("Title is required", "title"),
+        ]
+
+    def test_creates_the_ticket_and_publishes_ticket_created(self, signed_in_client):
+        response = create(signed_in_client, {"title": "Concert", "price": "20.5"})
+
+        assert response.status_code == 201
+        ticket = Ticket.objects.get()
+        assert response.json() == {
+            "id": str(ticket.id),
+            "title": "Concert",
+            "price": 20.5,
+            "userId": str(signed_in_client.user.id),
+            "version": 0,
+            "orderId": None,
+            "status": "available",
+        }
+        assert published("ticket:created") == [
+            {
+                "id": str(ticket.id),
+                "version": 0,
+                "title": "Concert",
+                "price": "20.50",
+                "userId": str(signed_in_client.user.id),
+            }
+        ]
+
+    def test_a_body_that_is_not_an_object(self, signed_in_client):
+        response = signed_in_client.post("/api/tickets", [1, 2], format="json")
+
+        assert response.status_code == 400
+        assert not Ticket.objects.exists()
+
+    def test_a_title_with_a_nul_character(self, signed_in_client):
+        response = create(signed_in_client, {"title": "a\u0000b", "price": 1})
+
+        assert response.status_code == 400
+        assert messages_of(response)[0][1] == "title"
+
+
+class TestList:
+    def test_lists_available_tickets_newest_first(self, api_client):
+        older, newer = TicketFactory(), TicketFactory()
+        TicketFactory(reserved=True)
+        TicketFactory(sold=True)
+
+        response = api_client.get("/api/tickets")
+
+        assert response.status_code == 200
+        assert [ticket["id"] for ticket in response.json()] == [str(newer.id), str(older.id)]
+        assert "Link" not in response.headers
+
+    def test_lists_what_was_created(self, signed_in_client):
+        for title in ("One", "Two"):
+            create(signed_in_client, {"title": title, "price": 5})
+
+        response = signed_in_client.get("/api/tickets")
+
+        assert [ticket["title"] for ticket in response.json()] == ["Two", "One"]
+
+    def test_a_broken_cookie_does_not_stop_a_public_read(self, api_client):
+        TicketFactory()
+        api_client.cookies[settings.ACCESS_COOKIE_NAME] = "not-a-token"
+
+        assert api_client.get("/api/tickets").status_code == 200
+
+    def test_pages_follow_the_link_header(self, api_client):
+        tickets = [TicketFactory() for _ in range(5)]
+
+        first = api_client.get("/api/tickets?limit=2")
+        second = api_client.get(next_link(first))
+        third = api_client.get(next_link(second))
+
+        ids = [t["id"] for page in (first, second, third) for t in page.json()]
+        assert ids == [str(ticket.id) for ticket in reversed(tickets)]
+        assert next_link(third) is None
+        assert parse_qs(urlsplit(next_link(first)).query)["limit"] == ["2"]
+
+    def test_a_full_last_page_has_no_next_link(self, api_client):
+        TicketFactory.create_batch(2)
+
+        assert "Link" not in api_client.get("/api/tickets?limit=2").headers
+
+    def test_the_default_and_the_maximum_page(self, api_client):
+        TicketFactory.create_batch(settings.TICKETS_PAGE_SIZE_DEFAULT + 1)
+
+        default = api_client.get("/api/tickets")
+        maximum = api_client.get(f"/api/tickets?limit={settings.TICKETS_PAGE_SIZE_MAX}")
+
+        assert len(default.json()) == settings.TICKETS_PAGE_SIZE_DEFAULT
+        assert next_link(default) is not None
+        assert len(maximum.json()) == settings.TICKETS_PAGE_SIZE_DEFAULT + 1
+
+    @pytest.mark.parametrize("limit", ["0", "-1", "201", "abc", "1.5", "9" * 50])
+    def test_a_bad_limit_is_400(self, api_client, limit):
+        response = api_client.get("/api/tickets", {"limit": limit})
+
+        assert response.status_code == 400
+        assert messages_of(response) == [("Limit must be a whole number from 1 to 200", "limit")]
+
+    @pytest.mark.parametrize(
+        "cursor",
+        ["abc", "!!!", "x" * 500, "MjAyNg", "bm90fGF8dXVpZA", "MjAyNi0wMS0wMXwxMjM"],
+    )
+    def test_a_cursor_this_list_did_not_give_is_400(self, api_client, cursor):
+        response = api_client.get("/api/tickets", {"cursor": cursor})
+
+        assert response.status_code == 400
+        assert messages_of(response) == [("Cursor is not one this list gave", "cursor")]
+
+    def test_search_keeps_titles_containing_the_text_in_any_case(self, api_client):
+        TicketFactory(title="Rock CONCERT")
+        TicketFactory(title="concert of strings")
+        TicketFactory(title="Opera")
+        TicketFactory(title="concert, sold", sold=True)
+
+        response = api_client.get("/api/tickets", {"q": "Concert"})
+
+        assert sorted(t["title"] for t in response.json()) == ["Rock CONCERT", "concert of strings"]
+
+    def test_search_takes_like_wildcards_literally(self, api_client):
+        TicketFactory(title="100% fun")
+        TicketFactory(title="1000 fun")
+
+        response = api_client.get("/api/tickets", {"q": "0%"})
+
+        assert [t["title"] for t in response.json()] == ["100% fun"]
+
+    def test_search_pages_keep_the_search(self, api_client):
+        TicketFactory.create_batch(3, title="Jazz night")
+        TicketFactory(title="Opera")
+
+        first = api_client.get("/api/tickets", {"q": "jazz", "limit": 2})
+        second = api_client.get(next_link(first))
+
+        assert len(first.json()) == 2
+        assert [t["title"] for t in second.json()] == ["Jazz night"]
+
+    def test_a_search_text_too_long_is_400(self, api_client):
+        response = api_client.get("/api/tickets", {"q": "a" * 201})
+
+        assert messages_of(response) == [("Search text must be at most 200 characters", "q")]
+
+
+class TestMine:
+    def test_signed_out_is_401(self, api_client):
+        assert api_client.get("/api/tickets/mine").status_code == 401
+
+    def test_the_sellers_tickets_of_every_status_newest_first(self, signed_in_client):
+        seller = signed_in_client.user.id
+        available = TicketFactory(user_id=seller)
+        reserved = TicketFactory(user_id=seller, reserved=True)
+        sold = TicketFactory(user_id=seller, sold=True)
+        TicketFactory()
+
+        response = signed_in_client.get("/api/tickets/mine")
+
+        assert [(t["id"], t["status"]) for t in response.json()] == [
+            (str(sold.id), "sold"),
+            (str(reserved.id), "reserved"),
+            (str(available.id), "available"),
+        ]
+
+
+class TestShow:
+    def test_an_unknown_ticket_is_404(self, api_client):
+        response = api_client.get(f"/api/tickets/{uuid.uuid4()}")
+
+        assert response.status_code == 404
+        assert messages_of(response) == [("Not Found", None)]
+
+    @pytest.mark.parametrize("ticket_id", ["not-a-uuid", "1", "%00", "é"])
+    def test_a_malformed_id_is_404(self, api_client, ticket_id):
+        response = api_client.get(f"/api/tickets/{ticket_id}")
+
+        assert response.status_code == 404
+        assert messages_of(response) == [("Not Found", None)]
+
+    def test_shows_the_ticket_whatever_its_status(self, api_client):
+        ticket = TicketFactory(sold=True, price=Decimal("12.30"))
+
+        response = api_client.get(f"/api/tickets/{ticket.id}")
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "id": str(ticket.id),
+            "title": ticket.title,
+            "price": 12.3,
+            "userId": str(ticket.user_id),
+            "version": 0,
+            "orderId": str(ticket.order_id),
+            "status": "sold",
+        }
+
+
+class TestUpdate:
+    @pytest.fixture
+    def own_ticket(self, signed_in_client):
+        response = create(signed_in_client, {"title": "Concert", "price": 20})
+        return Ticket.objects.get(pk=response.json()["id"])
+
+    def test_an_unknown_ticket_is_404(self, signed_in_client):
+        response = update(signed_in_client, uuid.uuid4(), VALID)
+
+        assert response.status_code == 404
+
+    def test_a_malformed_id_is_404(self, signed_in_client):
+        assert update(signed_in_client, "nope", VALID).status_code == 404
+
+    def test_signed_out_is_401(self, api_client, own_ticket):
+        response = update(api_client, own_ticket.id, {"title": "Mine now", "price": 1})
+
+        assert response.status_code == 401
+        own_ticket.refresh_from_db()
+        assert own_ticket.title == "Concert"
+
+    def test_another_users_ticket_is_401(self, api_client, sign_in, own_ticket):
+        sign_in(api_client)
+
+        response = update(api_client, own_ticket.id, {"title": "Mine now", "price": 1})
+
+        assert response.status_code == 401
+        assert messages_of(response) == [("Not authorized", None)]
+        own_ticket.refresh_from_db()
+        assert (own_ticket.title, own_ticket.version) == ("Concert", 0)
+        assert published("ticket:updated") == []
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ({"title": "", "price": 10}, ("Title is required", "title")),
+            ({"price": 10}, ("Title is required", "title")),
+            ({"title": "New", "price": -10}, ("Price must be greater than 0", "price")),
+            ({"title": "New"}, ("Price must be greater than 0", "price")),
+        ],
+    )
+    def test_invalid_input_is_400(self, signed_in_client, own_ticket, body, message):
+        response = update(signed_in_client, own_ticket.id, body)
+
+        assert response.status_code == 400
+        assert messages_of(response) == [message]
+
+    def test_validation_comes_before_existence(self, signed_in_client):
+        # The contract's check order: authentication, validation, existence, state, ownership.
+        response = update(signed_in_client, uuid.uuid4(), {"title": ""})
+
+        assert response.status_code == 400
+
+    def test_updates_and_publishes_ticket_updated(self, signed_in_client, own_ticket):
+        response = update(signed_in_client, own_ticket.id, {"title": "New title", "price": "100"})
+
+        assert response.status_code == 200
+        assert response.json()["title"] == "New title"
+        assert response.json()["price"] == 100
+        assert response.json()["version"] == 1
+        assert published("ticket:updated") == [
+            {
+                "id": str(own_ticket.id),
+                "version": 1,
+                "title": "New title",
+                "price": "100.00",
+                "userId": str(signed_in_client.user.id),
+                "orderId": None,
+            }
+        ]
+
+    def test_each_update_raises_the_version_by_one(self, signed_in_client, own_ticket):
+        versions = [
+            update(signed_in_client, own_ticket.id, {"title": f"T{n}", "price": n}).json()[
+                "version"
+            ]
+            for n in range(1, 4)
+        ]
+
+        assert versions == [1, 2, 3]
+        assert [data["version"] for data in published("ticket:updated")] == [1, 2, 3]
+
+    @pytest.mark.parametrize("state", ["reserved", "sold"])
+    def test_a_ticket_an_order_holds_cannot_be_edited(self, signed_in_client, state):
+        ticket = TicketFactory(user_id=signed_in_client.user.id, **{state: True})
+
+        response = update(signed_in_client, ticket.id, {"title": "Changed", "price": 1})
+
+        assert response.status_code == 400
+        assert messages_of(response) == [("Cannot edit a reserved ticket", None)]
+        ticket.refresh_from_db()
+        assert (ticket.title, ticket.version) == (ticket.title, 0)
+        assert published("ticket:updated") == []
