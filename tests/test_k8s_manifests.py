@@ -18,6 +18,7 @@ Run from the repository root: `uv run pytest tests -p no:django`. Needs kubectl 
 built-in kustomize) and openssl on PATH.
 """
 
+import ast
 import copy
 import json
 import os
@@ -814,6 +815,103 @@ def test_the_private_key_check_catches_a_leak(rendered):
     assert not private_key_readers(pod_spec)
     del pod_spec["volumes"][0]["secret"]["items"]
     assert private_key_readers(pod_spec)
+
+
+def jwt_key_files(pod_spec: dict) -> dict[str, str] | None:
+    """The keys of the JWT secret the pod's volumes show, with their file paths (None: every
+    key, under its own name)."""
+    shown: dict[str, str] = {}
+    for volume in pod_spec.get("volumes", []):
+        paths = secret_key_paths(volume)
+        if paths is None:
+            return None
+        shown |= paths
+    return shown
+
+
+def test_services_that_only_verify_tokens_see_the_public_key_alone(overlay):
+    """Every deployed service but the signer (tickets first): each of its processes (web,
+    migrations, worker, beat) verifies with the public key file and has no way to the private
+    key. The check above covers all workloads; this one fails if a verifying service has no
+    workload for it to look at, or sees more of the secret than the public key."""
+    _, docs = overlay
+    verifying = [service for service in DEPLOYED if not service.signs_tokens]
+    for service in verifying:
+        mine = [w for w in app_workloads(docs) if service_of(w) == service.name]
+        expected = {"web", "worker", "beat"} if service.runs_worker else {"web"}
+        assert {component(workload) for workload in mine} == expected, service.name
+        for workload in mine:
+            pod_spec = pod_template(workload)["spec"]
+            assert jwt_key_files(pod_spec) == {PUBLIC_KEY: PUBLIC_KEY}, name_of(workload)
+            assert not private_key_readers(pod_spec), name_of(workload)
+            for container in app_containers(workload):
+                where = f"{name_of(workload)}/{container['name']}"
+                env = resolve_env(container, docs)
+                assert not {"JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE"} & env.keys(), where
+                mounted = mounted_secret_file(pod_spec, container, env["JWT_PUBLIC_KEY_FILE"])
+                assert mounted, f"{where}: no public key at {env['JWT_PUBLIC_KEY_FILE']}"
+                assert refers_to(mounted[0], JWT_SECRET), where
+                assert mounted[1] == PUBLIC_KEY, where
+
+
+# Operations of django.contrib.postgres that create a PostgreSQL extension, and which one.
+EXTENSION_OPERATIONS = {
+    "BloomExtension": "bloom",
+    "BtreeGinExtension": "btree_gin",
+    "BtreeGistExtension": "btree_gist",
+    "CITextExtension": "citext",
+    "CryptoExtension": "pgcrypto",
+    "HStoreExtension": "hstore",
+    "TrigramExtension": "pg_trgm",
+    "UnaccentExtension": "unaccent",
+}
+
+
+def extensions_created_by_migrations(service: Service) -> set[str]:
+    """The extensions the service's own migrations create (`TrigramExtension()`,
+    `CreateExtension("name")`, ...), read from their source."""
+    found = set()
+    for path in (REPO / service.directory).glob("*/migrations/[0-9]*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            function = node.func
+            name = (
+                function.attr
+                if isinstance(function, ast.Attribute)
+                else getattr(function, "id", "")
+            )
+            if name in EXTENSION_OPERATIONS:
+                found.add(EXTENSION_OPERATIONS[name])
+            elif name == "CreateExtension":
+                argument = (
+                    node.args[0]
+                    if node.args
+                    else next((k.value for k in node.keywords if k.arg == "name"), None)
+                )
+                assert isinstance(argument, ast.Constant), f"{path}: CreateExtension of what?"
+                found.add(argument.value)
+    return found
+
+
+def test_each_database_can_create_the_extensions_its_migrations_need(overlay):
+    """Tickets' first migration creates pg_trgm (its title search's index), as the user of
+    DATABASE_URL, which is the database's POSTGRES_USER (test_every_service_uses_its_own_database):
+    the official postgres image makes that user the bootstrap superuser and the owner of
+    POSTGRES_DB, and it ships the contrib extensions, pg_trgm among them. Another image may not."""
+    _, docs = overlay
+    needs = {service.name: extensions_created_by_migrations(service) for service in DEPLOYED}
+    # Not vacuous: the reader finds what tickets' migrations create.
+    if "tickets" in DEPLOYED_NAMES:
+        assert "pg_trgm" in needs["tickets"], needs
+    for service in DEPLOYED:
+        if needs[service.name]:
+            database = find(docs, "StatefulSet", f"{service.name}-postgres")
+            image = pod_template(database)["spec"]["containers"][0]["image"]
+            assert re.fullmatch(r"postgres:\d+(\.\d+)?(-alpine)?", image), (
+                f"{service.name}'s migrations create {sorted(needs[service.name])}: {image} is "
+                "not the official postgres image, which ships them"
+            )
 
 
 # ---- settings ----------------------------------------------------------------------------------
