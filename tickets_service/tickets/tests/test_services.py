@@ -1,0 +1,181 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, NotFound
+from ticketing_shared.events.models import OutboxEvent
+from ticketing_shared.testing.concurrency import concurrently
+from tickets.models import Ticket
+from tickets.services import (
+    TicketVersionConflict,
+    ticket_create,
+    ticket_reserve_for_order,
+    ticket_update,
+    ticket_update_by_staff,
+)
+from tickets.tests.factories import TicketFactory
+
+WRITERS = 10
+
+
+def versions_published(ticket: Ticket) -> list[int]:
+    return [
+        event.envelope["data"]["version"]
+        for event in OutboxEvent.objects.filter(
+            subject__in=["ticket:created", "ticket:updated"]
+        ).order_by("position")
+        if event.envelope["data"]["id"] == str(ticket.id)
+    ]
+
+
+def new_ticket(**fields) -> Ticket:
+    return ticket_create(
+        user_id=fields.get("user_id", uuid.uuid4()), title="Concert", price=Decimal("20.00")
+    )
+
+
+@pytest.mark.django_db
+class TestTicketCreate:
+    def test_version_0_available_and_announced(self):
+        ticket = new_ticket()
+
+        assert (ticket.version, ticket.status, ticket.order_id) == (0, "available", None)
+        assert versions_published(ticket) == [0]
+
+    def test_a_failed_transaction_takes_its_event_with_it(self):
+        class Abort(Exception):
+            pass
+
+        def create_then_fail():
+            with transaction.atomic():
+                new_ticket()
+                raise Abort
+
+        with pytest.raises(Abort):
+            create_then_fail()
+
+        assert not Ticket.objects.exists()
+        assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db
+class TestTicketUpdate:
+    def test_the_seller_edits_one_version_up(self):
+        ticket = new_ticket()
+
+        updated = ticket_update(
+            ticket_id=ticket.id, editor_id=ticket.user_id, title="New", price=Decimal("5")
+        )
+
+        assert (updated.title, updated.price, updated.version) == ("New", Decimal("5"), 1)
+        assert versions_published(ticket) == [0, 1]
+
+    def test_someone_else_is_not_authorized(self):
+        ticket = new_ticket()
+
+        with pytest.raises(NotAuthorized):
+            ticket_update(ticket_id=ticket.id, editor_id=uuid.uuid4(), title="X", price=1)
+
+    def test_an_unknown_ticket(self):
+        with pytest.raises(NotFound):
+            ticket_update(ticket_id=uuid.uuid4(), editor_id=uuid.uuid4(), title="X", price=1)
+
+    def test_state_is_checked_before_ownership(self):
+        ticket = TicketFactory(reserved=True)
+
+        with pytest.raises(ApplicationError, match="Cannot edit a reserved ticket"):
+            ticket_update(ticket_id=ticket.id, editor_id=uuid.uuid4(), title="X", price=1)
+
+
+@pytest.mark.django_db
+class TestTicketUpdateByStaff:
+    def test_at_the_version_the_form_was_opened_at(self):
+        ticket = new_ticket()
+
+        updated = ticket_update_by_staff(
+            ticket_id=ticket.id, expected_version=0, title="Fixed typo", price=Decimal("20")
+        )
+
+        assert updated.version == 1
+        assert versions_published(ticket) == [0, 1]
+
+    def test_two_writers_holding_the_same_version_the_second_fails(self):
+        ticket = new_ticket()
+        ticket_update_by_staff(ticket_id=ticket.id, expected_version=0, title="First", price=1)
+
+        with pytest.raises(TicketVersionConflict):
+            ticket_update_by_staff(ticket_id=ticket.id, expected_version=0, title="Second", price=2)
+
+        ticket.refresh_from_db()
+        assert (ticket.title, ticket.version) == ("First", 1)
+        assert versions_published(ticket) == [0, 1]
+
+    def test_a_reserved_ticket_is_refused_to_staff_too(self):
+        ticket = TicketFactory(reserved=True)
+
+        with pytest.raises(ApplicationError, match="Cannot edit a reserved ticket"):
+            ticket_update_by_staff(ticket_id=ticket.id, expected_version=0, title="X", price=1)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestConcurrentWriters:
+    def test_staff_writers_at_one_version_exactly_one_wins(self):
+        ticket = new_ticket()
+
+        def edit(n: int) -> str:
+            try:
+                ticket_update_by_staff(
+                    ticket_id=ticket.id, expected_version=0, title=f"Edit {n}", price=1
+                )
+            except TicketVersionConflict:
+                return "conflict"
+            return "saved"
+
+        outcomes = concurrently(WRITERS, edit)
+
+        assert sorted(outcomes) == ["conflict"] * (WRITERS - 1) + ["saved"]
+        ticket.refresh_from_db()
+        assert ticket.version == 1
+        assert versions_published(ticket) == [0, 1]
+
+    def test_the_sellers_simultaneous_edits_all_land_one_version_each(self):
+        ticket = new_ticket()
+
+        def edit(n: int) -> int:
+            return ticket_update(
+                ticket_id=ticket.id, editor_id=ticket.user_id, title=f"Edit {n}", price=n + 1
+            ).version
+
+        versions = concurrently(WRITERS, edit)
+
+        assert sorted(versions) == list(range(1, WRITERS + 1))
+        assert versions_published(ticket) == list(range(WRITERS + 1))
+
+    def test_an_edit_racing_a_reservation_never_changes_a_reserved_ticket(self):
+        ticket = new_ticket()
+        order_id = uuid.uuid4()
+
+        def race(n: int) -> str:
+            if n == 0:
+                ticket_reserve_for_order(order_id=order_id, order_version=0, ticket_id=ticket.id)
+                return "reserved"
+            try:
+                ticket_update(
+                    ticket_id=ticket.id, editor_id=ticket.user_id, title="Edited", price=99
+                )
+            except ApplicationError as error:
+                return error.message
+            return "edited"
+
+        outcomes = concurrently(2, race)
+
+        ticket.refresh_from_db()
+        assert ticket.status == "reserved"
+        if outcomes[1] == "edited":
+            assert (ticket.title, ticket.version) == ("Edited", 2)
+        else:
+            assert outcomes[1] == "Cannot edit a reserved ticket"
+            assert (ticket.title, ticket.version) == ("Concert", 1)
+        assert versions_published(ticket) == list(range(ticket.version + 1))
