@@ -31,14 +31,14 @@ def ticket_get(*, ticket_id: uuid.UUID) -> Ticket:
 
 def ticket_list_available(
     *, limit: int, after: TicketPosition | None = None, title_contains: str = ""
-) -> list[Ticket]:
+) -> QuerySet[Ticket]:
     """Up to `limit` available tickets, newest first, from just after `after` (keyset
     pagination: each page costs one index range scan, however deep it is, and tickets added
     meanwhile, all newer, never push one onto a page twice)."""
     tickets = Ticket.objects.filter(status=Ticket.Status.AVAILABLE)
     if title_contains:
         tickets = tickets.filter(title__icontains=title_contains)
-    return list(_after(tickets, after)[:limit])
+    return _after(tickets, after)[:limit]
 
 
 def ticket_list_for_seller(*, user_id: uuid.UUID) -> QuerySet[Ticket]:
