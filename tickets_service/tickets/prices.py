@@ -2,7 +2,8 @@
 decimals, above 0 and at most 1,000,000. Nothing a client sends reaches the database unchecked:
 a float's rounding, an exponent, `NaN`, `true`, a thousand digits are each a 400, never a 500."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from tickets.models import PRICE_MAX
 
@@ -12,6 +13,9 @@ PRICE_TOO_HIGH = "Price must be at most 1,000,000"
 # Longer than any price could be written, even with zeros around it.
 PRICE_STRING_MAX_LENGTH = 32
 CENT = Decimal("0.01")
+# Plain ASCII digits with an optional fraction: what Decimal() reads beyond that (`1_000`,
+# `1e3`, other scripts' digits, `NaN`) is no price a person writes.
+NUMERIC_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class InvalidPrice(ValueError):
@@ -44,8 +48,6 @@ def _decimal_of(value) -> Decimal | None:
         # 19.99 is "19.99", not the binary value 19.98999999999999843680598...
         return Decimal(repr(value))
     if isinstance(value, str) and len(value) <= PRICE_STRING_MAX_LENGTH:
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            return None
+        text = value.strip()
+        return Decimal(text) if NUMERIC_STRING.fullmatch(text) else None
     return None
