@@ -1,5 +1,5 @@
-"""The README's first command as a person uses it: `ticketing-dev` starts the real auth service
-behind the real nginx gateway, and we drive it over HTTP.
+"""The README's first command as a person uses it: `ticketing-dev` starts the real services
+(auth, tickets, ...) behind the real nginx gateway, and we drive them over HTTP.
 
 Each run sits beside a developer's own `scripts/dev`: its own gateway port and block of service
 ports, its own state directory, and databases with a suffix of their own, dropped afterwards.
@@ -30,7 +30,7 @@ from ticketing_devtools import infra
 from ticketing_devtools.paths import find_repo_root
 from ticketing_devtools.private_redis import BROKER_DATABASE, CACHE_DATABASE, private_redis_port
 from ticketing_devtools.services import existing_services, relocated
-from ticketing_shared.registry import SERVICES
+from ticketing_shared.registry import SERVICES, SERVICES_BY_NAME
 
 REPO = find_repo_root()
 # The console script `scripts/dev` runs, from this environment.
@@ -267,6 +267,20 @@ def manage_py_settings(run: DevRun) -> dict[str, str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def manage_py_migrate_check(run: DevRun, service: str) -> subprocess.CompletedProcess:
+    """`manage.py migrate --check` in the service's folder, told the copy's state directory:
+    exit 0 when every migration is applied to the database the runner made for it."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--check"],
+        cwd=REPO / SERVICES_BY_NAME[service].directory,
+        env={**isolated_env(), "TICKETING_STATE_DIR": str(run.state_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def wait_for_log(run: DevRun, pattern: re.Pattern, timeout: float = 5) -> None:
     """The runner's log is written by its own threads, a moment after the response went out."""
     deadline = time.monotonic() + timeout
@@ -299,6 +313,67 @@ def assert_uses_its_own_redis(run: DevRun) -> None:
     while not own_broker.keys("_kombu.binding.*"):
         assert time.monotonic() < deadline, f"no worker bound its queues\n{run.explain()}"
         time.sleep(0.2)
+
+
+def get_until_answered(run: DevRun, url: str, timeout: float = 30) -> requests.Response:
+    """GET `url` once its service answers: the services start side by side, so one may still
+    be starting (or reloading after a change, under runserver) when auth already serves; the
+    gateway says 502 for one that is not listening yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(requests.ConnectionError, requests.Timeout):
+            response = requests.get(url, timeout=10)
+            if response.status_code != 502 or time.monotonic() > deadline:
+                return response
+        assert time.monotonic() < deadline, f"GET {url}: no answer\n{run.explain()}"
+        time.sleep(0.25)
+
+
+def bound_queues(client: redis.Redis) -> set[str]:
+    """The queues some worker has bound in this broker (kombu's Redis transport keeps each
+    exchange's bindings in a set `_kombu.binding.<exchange>` of `key<sep>pattern<sep>queue`)."""
+    queues = set()
+    for key in client.keys("_kombu.binding.*"):
+        queues |= {member.split(b"\x06\x16")[-1].decode() for member in client.smembers(key)}
+    return queues
+
+
+def assert_every_service_serves(run: DevRun) -> None:
+    """Every service the runner started answers, not only auth: its /readyz on its own port,
+    its API docs through the gateway, and where it runs a worker and beat, the worker reads its
+    queues in the copy's broker and runs the outbox sweep its beat sends."""
+    broker = redis.Redis(port=run.redis_port, db=BROKER_DATABASE)
+    for name, port in run.service_ports.items():
+        service = SERVICES_BY_NAME[name]
+        ready = get_until_answered(run, f"http://127.0.0.1:{port}/readyz")
+        assert ready.status_code == 200, run.explain(ready)
+        assert set(ready.json()["checks"].values()) == {"ok"}, ready.json()
+        if service.api_prefix:
+            docs = get_until_answered(run, run.url(f"{service.api_prefix}docs"))
+            assert docs.status_code == 200, run.explain(docs)
+            wait_for_log(
+                run,
+                re.compile(
+                    rf"^gateway +\| .*GET {re.escape(service.api_prefix)}docs .*"
+                    rf"upstream=127\.0\.0\.1:{port} ",
+                    re.M,
+                ),
+            )
+        if not service.runs_worker:
+            continue
+        queues = {f"{name}.events", f"{name}.tasks"}
+        deadline = time.monotonic() + 30
+        while not queues <= bound_queues(broker):
+            assert time.monotonic() < deadline, (
+                f"{name}'s worker bound {sorted(bound_queues(broker))}, not {sorted(queues)}\n"
+                f"{run.explain()}"
+            )
+            time.sleep(0.2)
+        wait_for_log(
+            run,
+            re.compile(rf"^{name}-worker +\| .*events\.outbox_sweep\[[^]]+\] succeeded", re.M),
+            timeout=30,
+        )
 
 
 @pytest.mark.timeout(START_TIMEOUT + 90)
@@ -364,6 +439,7 @@ def test_dev_serves_auth_behind_the_gateway_and_stops_on_ctrl_c(start_dev):
     assert set(ready.json()["checks"].values()) == {"ok"}, ready.json()
 
     assert_uses_its_own_redis(run)
+    assert_every_service_serves(run)
 
     assert_stopped_cleanly(run)
     assert (run.state_dir / "keys" / "jwt-private.pem").is_file()
@@ -407,7 +483,14 @@ def test_setup_only_prepares_its_own_database_and_state_and_exits(start_dev):
     assert user_emails(run.databases["auth"]) == []  # created and migrated
     assert not infra.database_exists(elsewhere)
     conf = (run.state_dir / "gateway" / "nginx.conf").read_text()
-    assert f"proxy_pass http://127.0.0.1:{run.service_ports['auth']};" in conf
+    for name, port in run.service_ports.items():
+        assert f"proxy_pass http://127.0.0.1:{port};" in conf, name
+        # Every service's database is migrated (tickets' first migration creates pg_trgm).
+        check = manage_py_migrate_check(run, name)
+        assert check.returncode == 0, (
+            f"{name}: `manage.py migrate --check` exited {check.returncode} (1: migrations not "
+            f"applied)\n{check.stdout}{check.stderr}{run.explain()}"
+        )
     assert f"listen 127.0.0.1:{run.gateway_port};" in conf
     assert snapshot(REPO / ".local") == developers_state
 
