@@ -1,13 +1,16 @@
 """Real parts of the bus: a Redis server of one's own, stand-in services' databases, their
-Celery workers and beats. The bus tests (`shared/tests/conftest.py`) and the benchmark use them.
+Celery workers and beats (or a real service's, `CeleryProcess`), and a stand-in producer. The bus
+tests (`shared/tests/conftest.py`), the services' delivery tests and the benchmark use them.
 """
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg2
@@ -28,15 +31,19 @@ SHORT_TIMEOUTS = {
 }
 
 
-def eventually(check, *, timeout: float = 20, interval: float = 0.1, message: str = ""):
-    """Polls `check` until it returns something truthy; fails with `message` after `timeout`."""
+def eventually(
+    check, *, timeout: float = 20, interval: float = 0.1, message: str | Callable[[], str] = ""
+):
+    """Polls `check` until it returns something truthy; fails with `message` after `timeout`
+    (a function is called then, so it can tell what a worker logged meanwhile)."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {message}")
+            text = message() if callable(message) else message
+            raise AssertionError(f"not within {timeout}s: {text}")
         time.sleep(interval)
 
 
@@ -133,7 +140,8 @@ def worker_environment(
     """The environment of a stand-in for `service` on `database_url`: this process's (the
     broker is whatever CELERY_BROKER_URL says), with the tests' short timeouts unless
     `short_timeouts` is false (the benchmark: production's defaults, none of the caller's
-    EVENTS_* either)."""
+    EVENTS_* either). `extra` comes last: `DJANGO_SETTINGS_MODULE="config.settings"` makes it
+    a real service's environment (see `CeleryProcess`)."""
     inherited = {
         name: value
         for name, value in os.environ.items()
@@ -150,14 +158,73 @@ def worker_environment(
     }
 
 
-class CeleryProcess:
-    """A `celery worker` or `celery beat` of a stand-in service, in its own process group."""
+class StandinPublisher:
+    """A stand-in producer for `service` on `database_url`, in a process of its own (`publish`):
+    each event goes through its outbox and the relay on commit, as a real service's do."""
 
-    def __init__(self, service: str, argv: list[str], env: dict, log_path: Path) -> None:
+    def __init__(self, service: str, database_url: str, log_path: Path) -> None:
+        self.service = service
+        self.env = worker_environment(service, database_url)
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "StandinPublisher":
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ticketing_shared.testing.bus.publish"],
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        return self
+
+    def publish(self, subject: str, data: dict) -> str:
+        """Publishes one event; returns its id once the relay has sent it."""
+        if self.process is None:
+            raise RuntimeError("the publisher is not started")
+        self.process.stdin.write(json.dumps({"subject": subject, "data": data}) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        answer = json.loads(line) if line else {"error": f"exited; log:\n{self._log_tail()}"}
+        if "error" in answer:
+            raise AssertionError(f"{self.service} could not publish {subject}: {answer['error']}")
+        return answer["id"]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+            self.process.stdout.close()
+            self.process = None
+
+    def _log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_path.read_text().splitlines()[-lines:])
+
+
+class CeleryProcess:
+    """A `celery worker` or `celery beat` in its own process group: of a stand-in service by
+    default, or of a real one given its Celery `app` and the folder it runs from (`cwd`), e.g.
+    `app="config.celery_app"` from `tickets_service/` with `worker_environment(...,
+    DJANGO_SETTINGS_MODULE="config.settings")`."""
+
+    def __init__(
+        self,
+        service: str,
+        argv: list[str],
+        env: dict,
+        log_path: Path,
+        *,
+        app: str = STANDIN_CELERY_APP,
+        cwd: Path | None = None,
+    ) -> None:
         self.service = service
         self.argv = argv
         self.env = env
         self.log_path = log_path
+        self.app = app
+        self.cwd = cwd
         self.process: subprocess.Popen | None = None
 
     def start(self, *, ready_text: str | None = None) -> "CeleryProcess":
@@ -165,8 +232,9 @@ class CeleryProcess:
         with self.log_path.open("a") as log:
             # Celery's own command line, with the arguments of the code that starts it.
             self.process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "celery", "-A", STANDIN_CELERY_APP, *self.argv],
+                [sys.executable, "-m", "celery", "-A", self.app, *self.argv],
                 env=self.env,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
