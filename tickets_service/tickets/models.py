@@ -4,7 +4,6 @@ from decimal import Decimal
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Upper
 from django.utils import timezone
 
 TITLE_MAX_LENGTH = 200
@@ -24,6 +23,9 @@ class Ticket(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    # The title as searches compare it (`tickets.search.search_key`), written with the title.
+    # Folding can lengthen a title (ß becomes ss, a ligature two letters): no limit of its own.
+    title_search = models.TextField(editable=False)
     price = models.DecimalField(
         max_digits=9,
         decimal_places=2,
@@ -50,9 +52,9 @@ class Ticket(models.Model):
                 condition=models.Q(status="available"),
             ),
             models.Index(fields=["user_id", "-created_at", "-id"], name="ticket_seller_newest"),
-            # `?q=` finds titles containing a text in any case: Django asks
-            # `UPPER(title) LIKE UPPER('%text%')`, which a trigram index on UPPER(title) serves.
-            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="ticket_title_trgm"),
+            # `?q=` finds titles whose search key contains the search's: LIKE '%key%',
+            # which a trigram index serves.
+            GinIndex(OpClass("title_search", name="gin_trgm_ops"), name="ticket_title_search_trgm"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -41,7 +41,9 @@ def _decimal_of(value) -> Decimal | None:
     # bool is an int to Python, but `true` is no price.
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, int | Decimal):
+        # A JSON number with a fraction arrives as the Decimal it spells (the shared parser),
+        # so 1.100000000000000000001 is refused, not rounded to 1.1 on the way.
         return Decimal(value)
     if isinstance(value, float):
         # The shortest text that reads back as this float, which is what the client wrote:

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from ticketing_shared.errors.exceptions import NotFound
 from tickets.models import Ticket
+from tickets.search import search_key
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def ticket_list_available(
     meanwhile, all newer, never push one onto a page twice)."""
     tickets = Ticket.objects.filter(status=Ticket.Status.AVAILABLE)
     if title_contains:
-        tickets = tickets.filter(title__icontains=title_contains)
+        tickets = tickets.filter(title_search__contains=search_key(title_contains))
     return _after(tickets, after)[:limit]
 
 

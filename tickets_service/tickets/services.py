@@ -20,6 +20,7 @@ from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, 
 from ticketing_shared.events.outbox import event_publish_on_commit
 from ticketing_shared.events.versions import version_is_next
 from tickets.models import OrderCopy, Ticket
+from tickets.search import search_key
 
 CANNOT_EDIT_RESERVED = "Cannot edit a reserved ticket"
 TICKET_CHANGED = "The ticket was changed meanwhile: load it again and retry"
@@ -65,7 +66,9 @@ def price_as_event_string(price: Decimal) -> str:
 @transaction.atomic
 def ticket_create(*, user_id: uuid.UUID, title: str, price: Decimal) -> Ticket:
     """A new ticket for sale, version 0, announced as `ticket:created` on commit."""
-    ticket = Ticket.objects.create(user_id=user_id, title=title, price=price)
+    ticket = Ticket.objects.create(
+        user_id=user_id, title=title, title_search=search_key(title), price=price
+    )
     event_publish_on_commit(subject="ticket:created", data=ticket_created_event_data(ticket))
     return ticket
 
@@ -197,6 +200,8 @@ def _ticket_change_publish_on_commit(ticket: Ticket, *, expected_version: int, *
     records its `ticket:updated`. Raises `TicketVersionConflict` if it is not: the update's
     own condition decides, so two writers holding the same version can never both succeed."""
     now = timezone.now()
+    if "title" in changes:
+        changes["title_search"] = search_key(changes["title"])
     changed = Ticket.objects.filter(pk=ticket.pk, version=expected_version).update(
         **changes, version=F("version") + 1, updated_at=now
     )

@@ -4,6 +4,7 @@ from decimal import Decimal
 import factory
 
 from tickets.models import OrderCopy, Ticket
+from tickets.search import search_key
 
 
 class TicketFactory(factory.django.DjangoModelFactory):
@@ -14,6 +15,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
         model = Ticket
 
     title = factory.Sequence(lambda n: f"Concert {n}")
+    title_search = factory.LazyAttribute(lambda ticket: search_key(ticket.title))
     price = Decimal("20.00")
     user_id = factory.LazyFunction(uuid.uuid4)
 

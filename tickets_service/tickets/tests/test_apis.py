@@ -270,6 +270,31 @@ class TestList:
 
         assert sorted(t["title"] for t in response.json()) == ["Rock CONCERT", "concert of strings"]
 
+    @pytest.mark.parametrize(
+        ("title", "search"),
+        [
+            ("Straße Fest", "STRASSE"),
+            ("İstanbul nights", "istanbul"),
+            ("Café Olé", "cafe ole"),
+            ("cafe\u0301 concert", "café"),
+            ("\uff2a\uff21\uff3a\uff3a", "jazz"),  # fullwidth letters
+        ],
+    )
+    def test_search_ignores_case_accents_and_unicode_forms(self, api_client, title, search):
+        TicketFactory(title=title)
+        TicketFactory(title="Opera")
+
+        response = api_client.get("/api/tickets", {"q": search})
+
+        assert [t["title"] for t in response.json()] == [title]
+
+    def test_a_searched_title_follows_its_edits(self, signed_in_client):
+        ticket_id = create(signed_in_client, {"title": "Opera", "price": 5}).json()["id"]
+        update(signed_in_client, ticket_id, {"title": "Jazz", "price": 5})
+
+        assert signed_in_client.get("/api/tickets", {"q": "opera"}).json() == []
+        assert len(signed_in_client.get("/api/tickets", {"q": "jazz"}).json()) == 1
+
     def test_search_takes_like_wildcards_literally(self, api_client):
         TicketFactory(title="100% fun")
         TicketFactory(title="1000 fun")

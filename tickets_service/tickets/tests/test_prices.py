@@ -20,6 +20,7 @@ from tickets.prices import (
         ("20.5", "20.50"),
         (" 3.25\n", "3.25"),
         (1_000_000, "1000000.00"),
+        (Decimal("20.50"), "20.50"),
     ],
     ids=repr,
 )
@@ -47,6 +48,9 @@ def test_prices_read(value, price):
         ("0.000000001", PRICE_TOO_PRECISE),
         ("99999999999", PRICE_TOO_HIGH),
         (1e30, PRICE_TOO_HIGH),
+        (Decimal("1.100000000000000000001"), PRICE_TOO_PRECISE),
+        (Decimal("1E+400"), PRICE_TOO_HIGH),
+        (Decimal("NaN"), PRICE_MUST_BE_POSITIVE),
         (10**400, PRICE_TOO_HIGH),
     ],
     ids=repr,
