@@ -117,3 +117,28 @@ def test_paths_outside_the_api_are_not_guarded(api_client):
     response = api_client.get("/healthz", HTTP_ORIGIN="https://evil.example")
 
     assert response.status_code == 200
+
+
+# The bare prefix (`/api/sample`, no slash) is where a service's collection lives
+# (`POST /api/tickets`); here it is routed to a 404, which the guard must answer first.
+def test_the_bare_prefix_refuses_another_site(api_client):
+    response = api_client.post(
+        "/api/sample", BODY, format="json", HTTP_ORIGIN="https://evil.example"
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {"errors": [{"message": "Cross-site requests are not allowed"}]}
+
+
+def test_the_bare_prefix_refuses_a_body_that_is_not_json(api_client):
+    response = api_client.post("/api/sample", '{"title": "concert"}', content_type="*/*")
+
+    assert response.status_code == 415
+    assert response.json() == {"errors": [{"message": "Content-Type must be application/json"}]}
+
+
+@pytest.mark.parametrize("path", ["/api/samplefoo", "/api/sampl", "/api"])
+def test_paths_that_merely_start_like_the_prefix_are_not_guarded(api_client, path):
+    response = api_client.post(path, BODY, format="json", HTTP_ORIGIN="https://evil.example")
+
+    assert response.status_code == 404

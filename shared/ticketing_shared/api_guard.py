@@ -16,9 +16,12 @@ class ApiRequestGuardMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.api_path = f"/{settings.TICKETING_API_PREFIX}"
+        # The bare prefix is an API path too: a service's collection may live there
+        # (`POST /api/tickets`), so it needs the same protection as what is under it.
+        self.api_root = self.api_path.rstrip("/")
 
     def __call__(self, request):
-        if request.path.startswith(self.api_path):
+        if request.path.startswith(self.api_path) or request.path == self.api_root:
             refusal = _cross_site_refusal(request) or _content_type_refusal(request)
             if refusal is not None:
                 return refusal
