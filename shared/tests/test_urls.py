@@ -33,6 +33,16 @@ def test_the_admin_keeps_its_redirect_to_the_slash():
     assert (response.status_code, response["Location"]) == (301, "/admin/sample/")
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_the_bare_admin_prefix_redirects_every_method_in_debug(settings, method):
+    # APPEND_SLASH raised a RuntimeError (an HTML 500 in DEBUG) for a POST, PUT or PATCH.
+    settings.DEBUG = True
+
+    response = Client().generic(method, "/admin/sample?next=x", "{}")
+
+    assert (response.status_code, response["Location"]) == (301, "/admin/sample/?next=x")
+
+
 @pytest.mark.parametrize("method", ODD_METHODS)
 @pytest.mark.parametrize(
     "path",

@@ -5,6 +5,7 @@ import re
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ticketing_shared import health
@@ -23,15 +24,22 @@ def service_urlpatterns(api_urls: str) -> list:
     The bare prefix (`/api/users`) is one of those: routed here, it is no longer a path that
     Django's APPEND_SLASH redirects (an HTML 301, and a 500 for a POST in DEBUG). A service
     whose collection lives there (`/api/tickets`) routes it in its own urls before these.
+    The bare admin prefix (`/admin/users`) keeps its redirect to the slash, routed here for
+    every method: APPEND_SLASH would raise for a POST, PUT, PATCH or DELETE in DEBUG.
     """
     api = settings.TICKETING_API_PREFIX
+    admin_prefix = settings.TICKETING_ADMIN_PREFIX
     return [
         path("healthz", health.healthz, name="healthz"),
         path("readyz", health.readyz, name="readyz"),
         path(f"{api}schema", SpectacularAPIView.as_view(), name="openapi-schema"),
         path(f"{api}docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="docs"),
         path(api, include(api_urls)),
-        path(settings.TICKETING_ADMIN_PREFIX, admin.site.urls),
+        path(admin_prefix, admin.site.urls),
+        path(
+            admin_prefix.rstrip("/"),
+            RedirectView.as_view(url=f"/{admin_prefix}", permanent=True, query_string=True),
+        ),
         re_path(rf"^{re.escape(api)}", route_not_found),
         re_path(rf"^{re.escape(api.rstrip('/'))}$", route_not_found),
     ]
