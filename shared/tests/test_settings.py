@@ -197,3 +197,25 @@ def test_production_needs_a_folder_for_static_files(production):
 
     with pytest.raises(ImproperlyConfigured, match="DJANGO_STATIC_ROOT"):
         build(production)
+
+
+def test_development_closes_database_connections_after_each_request(monkeypatch):
+    # runserver serves each request on a new thread, each keeping its own connection: kept for
+    # a minute, they ran PostgreSQL out of connections under load ("too many clients").
+    monkeypatch.delenv("DATABASE_CONN_MAX_AGE", raising=False)
+
+    assert build(monkeypatch)["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
+
+
+def test_production_keeps_database_connections_for_a_minute(production):
+    production.delenv("DATABASE_CONN_MAX_AGE", raising=False)
+
+    assert build(production)["DATABASES"]["default"]["CONN_MAX_AGE"] == 60
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_the_database_connection_age_is_a_setting(production, environment):
+    production.setenv("TICKETING_ENV", environment)
+    production.setenv("DATABASE_CONN_MAX_AGE", "30")
+
+    assert build(production)["DATABASES"]["default"]["CONN_MAX_AGE"] == 30

@@ -224,7 +224,10 @@ DATABASES = {
         **env.db_url(
             "DATABASE_URL", default=f"postgres://postgres@127.0.0.1:5432/{SERVICE.database}"
         ),
-        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
+        # Kept a minute in production, where gunicorn's few workers reuse them. Closed after
+        # each request in development: runserver serves each request on a thread of its own,
+        # and each thread would keep its connection until PostgreSQL has no more to give.
+        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0),
         "CONN_HEALTH_CHECKS": True,
         # Lets two test runs of one suite side by side (Django's default is test_<NAME>).
         "TEST": {"NAME": env.str("DATABASE_TEST_NAME", default="") or None},
