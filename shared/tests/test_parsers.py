@@ -1,9 +1,12 @@
 import json
 import sys
 import time
+from decimal import Decimal
 
 import pytest
+from rest_framework import serializers
 
+from ticketing_shared.fields import StringField
 from ticketing_shared.parsers import (
     MAX_JSON_DEPTH,
     JSONNestedTooDeeply,
@@ -60,15 +63,25 @@ def test_brackets_inside_strings_do_not_count(api_client):
 @pytest.mark.parametrize(
     "body",
     [
-        '{"title": "x", "price": 1e999}',  # infinity, which the renderer cannot write back
         '{"title": "x", "price": NaN}',
         '{"title": "x", "price": -Infinity}',
+        '{"title": "x", "price": Infinity}',
         '{"title": "x", "price": ' + "9" * 5000 + "}",  # over Python's digit limit
+        '{"title": "x", "price": 1e99999999999999999999}',  # beyond what a Decimal holds
         '{"title": "x", "price": "10"',
         "[" * 10,
         '"unterminated',
     ],
-    ids=["infinity", "NaN", "-Infinity", "5000 digits", "unclosed", "brackets", "string"],
+    ids=[
+        "NaN",
+        "-Infinity",
+        "Infinity",
+        "5000 digits",
+        "exponent beyond Decimal",
+        "unclosed",
+        "brackets",
+        "string",
+    ],
 )
 def test_what_json_refuses_is_malformed(api_client, body):
     response = api_client.post("/api/sample/echo", body, content_type="application/json")
@@ -167,3 +180,67 @@ def _stack_depth() -> int:
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
     return depth
+
+
+def test_a_number_with_a_fraction_is_read_as_written():
+    # As a float, 1.100000000000000000001 was 1.1: "at most 2 decimal places" could not see it.
+    assert json_loads_bounded('{"price": 1.100000000000000000001}') == {
+        "price": Decimal("1.100000000000000000001")
+    }
+    assert json_loads_bounded("[1.10, 2e3, -0.5E-2]") == [
+        Decimal("1.10"),
+        Decimal("2e3"),
+        Decimal("-0.005"),
+    ]
+    assert type(json_loads_bounded("12")) is int  # integers stay integers
+
+
+def test_a_price_finer_than_the_field_allows_is_refused_not_rounded(api_client):
+    body = '{"title": "concert", "price": 1.100000000000000000001}'
+
+    response = api_client.post("/api/sample/echo", body, content_type="application/json")
+
+    # Read as a float, it was 1.1 and a 201. (Its 22 digits are what DRF names first.)
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {"message": "Ensure that there are no more than 9 digits in total.", "field": "price"}
+        ]
+    }
+
+
+def test_a_number_beyond_a_float_reaches_the_view_for_its_own_limits(api_client):
+    # A finite Decimal, not infinity: the view's rule answers it, not "Malformed JSON".
+    body = '{"title": "concert", "price": 1e400}'
+
+    response = api_client.post("/api/sample/echo", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "price"
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "value"),
+    [
+        (serializers.IntegerField(), "2.0", 2),
+        (serializers.IntegerField(), "2.50", "invalid"),
+        (serializers.IntegerField(), "1e400", "invalid"),
+        (serializers.DecimalField(max_digits=9, decimal_places=2), "19.99", Decimal("19.99")),
+        (serializers.DecimalField(max_digits=9, decimal_places=2), "1e400", "max_digits"),
+        (serializers.FloatField(), "19.99", 19.99),
+        (serializers.FloatField(), "1e400", "invalid"),
+        (serializers.BooleanField(), "1.0", True),
+        (serializers.CharField(), "19.99", "invalid"),
+        (StringField(), "19.99", "invalid"),
+    ],
+)
+def test_drfs_fields_take_a_decimal_as_they_took_a_float(field, text, value):
+    data = json_loads_bounded(text)
+    assert isinstance(data, Decimal)
+
+    if value in ("invalid", "max_digits"):
+        with pytest.raises(serializers.ValidationError) as refused:
+            field.run_validation(data)
+        assert refused.value.get_codes() == [value]
+    else:
+        assert field.run_validation(data) == value

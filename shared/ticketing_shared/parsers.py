@@ -4,13 +4,19 @@ Python's `json` module recurses once per level of nesting: a 2 KB body of a thou
 exhausts the interpreter's recursion limit (RecursionError, a 500 on every endpoint), and
 anything that walks the parsed data later (serializers, the error format, the renderer)
 recurses again. No request of the contract nests more than a few levels, so deeper bodies are
-refused before they are parsed. Numbers that overflow a float (`1e999`) are refused too: they
-would parse as infinity, which the JSON renderer cannot write back.
+refused before they are parsed. `NaN` and `Infinity` are no JSON and are refused too.
+
+A number with a fraction or an exponent is read as the `decimal.Decimal` it spells, not as a
+float: `1.100000000000000000001` would otherwise arrive as 1.1, and a rule such as "at most two
+decimal places" could not see what the client wrote. A Decimal has no infinity to overflow
+into, so `1e999` arrives as the finite number it is, for the view's own limits to refuse. DRF's
+number fields take a Decimal as they took a float (`FloatField` refuses one beyond a float's
+range); `CharField` refuses it, as the strings-only fields (`fields.py`) refuse any number.
 """
 
 import json
-import math
 import re
+from decimal import Decimal, InvalidOperation
 from itertools import accumulate
 
 from rest_framework.exceptions import ParseError
@@ -42,7 +48,7 @@ def json_loads_bounded(text: str):
     if nests_deeper_than(text, MAX_JSON_DEPTH):
         raise JSONNestedTooDeeply()
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_decimal)
     except RecursionError:
         # Only reachable when the caller already runs deep in the stack; still the body's fault.
         raise JSONNestedTooDeeply() from None
@@ -67,11 +73,13 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of range")
-    return value
+def _decimal(text: str) -> Decimal:
+    # `json` hands over only the text of a JSON number (never `NaN`: that is a constant, above),
+    # so the Decimal is finite; an exponent beyond what Decimal can hold is no number either.
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text} is out of range") from None
 
 
 class BoundedJSONParser(JSONParser):
