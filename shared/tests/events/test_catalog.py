@@ -54,6 +54,62 @@ def test_a_payload_that_does_not_fit_is_refused(change):
     assert set(refused.value.errors) == set(change)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"version": "0"},
+        {"version": 0.0},
+        {"version": 1.5},
+        {"version": True},
+        {"id": uuid.UUID(TICKET["id"]).int},
+        {"userId": 7},
+        {"id": uuid.UUID(TICKET["id"])},  # what json cannot even carry: not a string
+        {"title": 5},
+        {"price": 20.55},
+        {"orderId": 0},
+    ],
+    ids=[
+        "version str",
+        "version float",
+        "version fraction",
+        "version bool",
+        "id int",
+        "userId int",
+        "id UUID object",
+        "title int",
+        "price float",
+        "orderId int",
+    ],
+)
+def test_a_value_of_another_json_type_is_refused_not_coerced(change):
+    # DRF's own fields took these ("0" and 0.0 as 0, an integer as UUID(int=...)): a consumer's
+    # handler then got data of the wrong type, and failed on every retry.
+    payload = {**TICKET, "orderId": None, **change}
+
+    with pytest.raises(PayloadInvalid) as refused:
+        payload_check(subject_get("ticket:updated"), payload, strict=False)
+
+    assert set(refused.value.errors) == set(change)
+
+
+def test_values_of_their_json_types_pass_on_both_sides():
+    payload = {**TICKET, "version": 3, "orderId": str(uuid.uuid4())}
+
+    payload_check(subject_get("ticket:updated"), payload, strict=True)
+    payload_check(subject_get("ticket:updated"), {**payload, "orderId": None}, strict=False)
+    payload_check(
+        subject_get("payment:created"),
+        {
+            "id": str(uuid.uuid4()),
+            "orderId": str(uuid.uuid4()),
+            "stripeId": "ch_1",
+            "amount": 2000,
+            "currency": "usd",
+        },
+        strict=True,
+    )
+
+
 @pytest.mark.parametrize("data", [None, [], "ticket", {}])
 def test_a_payload_that_is_not_an_object_of_the_shape_is_refused(data):
     with pytest.raises(PayloadInvalid):

@@ -96,6 +96,24 @@ def test_a_malformed_event_is_dead_lettered_without_retries():
     assert DeadLetter.objects.get().attempts == 1
 
 
+@pytest.mark.parametrize(
+    "change", [{"version": "1"}, {"version": 1.0}, {"id": 1}], ids=["str", "float", "int id"]
+)
+def test_data_of_the_wrong_json_type_is_dead_lettered_without_retries(change):
+    # Coerced, it reached the handler, which failed on each of its attempts (~64 s) first.
+    message = envelope()
+    message["data"].update(change)
+
+    def never(event):
+        raise AssertionError("data of the wrong type must not reach its handler")
+
+    assert deliver(message, never) == "dead-lettered"
+    dead = DeadLetter.objects.get()
+    assert dead.attempts == 1
+    assert "PayloadInvalid" in dead.error
+    assert not InboxEvent.objects.exists()
+
+
 def test_a_service_handles_only_what_the_catalog_sends_it(settings):
     settings.TICKETING_SERVICE = "payments"
 

@@ -12,51 +12,86 @@ from rest_framework import serializers
 MONEY = r"^\d{1,7}\.\d{2}$"  # prices travel as decimal strings with two places: "20.00"
 
 
+# The wire's fields take one JSON type each. DRF's own coerce: `"0"`, `0.0` and `true` pass an
+# IntegerField, an integer passes a UUIDField (`UUID(int=...)`), a number a CharField. Handlers
+# read the data as it came, so such a value would fail them on every retry before it became a
+# dead letter; refused here, the event is a dead letter at once (`PayloadInvalid`).
+
+
+class _OneJSONType:
+    json_types: tuple[type, ...]
+
+    def to_internal_value(self, data):
+        # bool is an int to Python, but `true` is no JSON integer.
+        if isinstance(data, bool) or not isinstance(data, self.json_types):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class WireInteger(_OneJSONType, serializers.IntegerField):
+    json_types = (int,)
+
+
+class WireUUID(_OneJSONType, serializers.UUIDField):
+    json_types = (str,)
+
+
+class WireString(_OneJSONType, serializers.CharField):
+    json_types = (str,)
+
+
+class WireMoney(_OneJSONType, serializers.RegexField):
+    json_types = (str,)
+
+    def __init__(self, **kwargs):
+        super().__init__(MONEY, **kwargs)
+
+
 # Field names are the wire's camelCase, as in contract §7.
 
 
 class TicketCreatedData(serializers.Serializer):
-    id = serializers.UUIDField()
-    version = serializers.IntegerField(min_value=0)
-    title = serializers.CharField()
-    price = serializers.RegexField(MONEY)
-    userId = serializers.UUIDField()
+    id = WireUUID()
+    version = WireInteger(min_value=0)
+    title = WireString()
+    price = WireMoney()
+    userId = WireUUID()
 
 
 class TicketUpdatedData(TicketCreatedData):
-    orderId = serializers.UUIDField(allow_null=True)
+    orderId = WireUUID(allow_null=True)
 
 
 class TicketPriceRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    price = serializers.RegexField(MONEY)
+    id = WireUUID()
+    price = WireMoney()
 
 
 class TicketRef(serializers.Serializer):
-    id = serializers.UUIDField()
+    id = WireUUID()
 
 
 class OrderCreatedData(serializers.Serializer):
-    id = serializers.UUIDField()
-    version = serializers.IntegerField(min_value=0)
-    status = serializers.CharField()
-    userId = serializers.UUIDField()
-    expiresAt = serializers.CharField()
+    id = WireUUID()
+    version = WireInteger(min_value=0)
+    status = WireString()
+    userId = WireUUID()
+    expiresAt = WireString()
     ticket = TicketPriceRef()
 
 
 class OrderChangedData(serializers.Serializer):
-    id = serializers.UUIDField()
-    version = serializers.IntegerField(min_value=0)
+    id = WireUUID()
+    version = WireInteger(min_value=0)
     ticket = TicketRef()
 
 
 class PaymentCreatedData(serializers.Serializer):
-    id = serializers.UUIDField()
-    orderId = serializers.UUIDField()
-    stripeId = serializers.CharField()
-    amount = serializers.IntegerField(min_value=0)
-    currency = serializers.CharField()
+    id = WireUUID()
+    orderId = WireUUID()
+    stripeId = WireString()
+    amount = WireInteger(min_value=0)
+    currency = WireString()
 
 
 @dataclass(frozen=True)
