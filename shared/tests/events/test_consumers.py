@@ -22,9 +22,10 @@ def envelope() -> dict:
     return Event.new(subject="order:cancelled", data=data, producer="orders").as_envelope()
 
 
-def deliver(message, handler, *, attempt=0, replay=False):
+def deliver(message, handler, *, attempt=0, replay=False, subject="order:cancelled"):
     return event_deliver(
         message,
+        subject=subject,
         handler=handler,
         attempt=attempt,
         replay=replay,
@@ -111,6 +112,25 @@ def test_data_of_the_wrong_json_type_is_dead_lettered_without_retries(change):
     dead = DeadLetter.objects.get()
     assert dead.attempts == 1
     assert "PayloadInvalid" in dead.error
+    assert not InboxEvent.objects.exists()
+
+
+def test_an_envelope_delivered_as_another_subjects_task_is_dead_lettered_without_retries():
+    # A message for the `order:created` task carrying an `order:cancelled` envelope would run
+    # the creation's handler on a cancellation's data.
+    message = envelope()
+
+    def never(event):
+        raise AssertionError("another subject's event must not reach this handler")
+
+    assert deliver(message, never, subject="order:created") == "dead-lettered"
+    dead = DeadLetter.objects.get()
+    assert (str(dead.event_id), dead.subject, dead.attempts) == (
+        message["id"],
+        "order:cancelled",
+        1,
+    )
+    assert "delivered as order:created" in dead.error
     assert not InboxEvent.objects.exists()
 
 

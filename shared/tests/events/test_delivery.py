@@ -13,7 +13,7 @@ from tests.sample.services import sample_order_create
 from ticketing_shared.events.envelope import Event
 from ticketing_shared.events.models import OutboxEvent
 from ticketing_shared.events.names import events_queue
-from ticketing_shared.events.transport import envelope_send, event_send
+from ticketing_shared.events.transport import Message, envelope_send, event_send, messages_send
 from ticketing_shared.testing.bus.harness import SOLO_POOL, eventually
 from ticketing_shared.testing.bus.switches import POISON_USER_ID, SLOW_USER_ID
 
@@ -226,6 +226,26 @@ def test_a_malformed_event_is_dead_lettered_at_once(celery_processes, consumers)
     )
     assert dead[0][0] == 1
     assert "ticket" in dead[0][1]
+
+
+def test_an_envelope_sent_as_another_subjects_task_is_dead_lettered_at_once(
+    celery_processes, consumers
+):
+    # Someone with the broker's access sends an order:cancelled envelope to the order:created
+    # task: the creation's handler would apply the cancellation's data.
+    celery_processes("tickets")
+    cancelled = order_event("order:cancelled", uuid.uuid4(), 0)
+    queue = events_queue("tickets")
+
+    messages_send([Message(cancelled.as_envelope(), "tickets", queue, "order:created", False)])
+
+    dead = eventually(
+        lambda: consumers["tickets"].rows("SELECT subject, attempts, error FROM events_deadletter"),
+        message="dead letter",
+    )
+    assert dead[0][:2] == ("order:cancelled", 1)
+    assert "delivered as order:created" in dead[0][2]
+    assert applications(consumers["tickets"], cancelled.data["id"]) == []
 
 
 def test_replay_rebuilds_an_emptied_copy(celery_processes, consumers):

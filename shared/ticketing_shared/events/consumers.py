@@ -73,6 +73,7 @@ def _delivery_task(subject: str, handler: Handler):
 
         return event_deliver(
             envelope,
+            subject=subject,
             handler=handler,
             attempt=task.request.retries,
             replay=replay,
@@ -82,11 +83,28 @@ def _delivery_task(subject: str, handler: Handler):
     return deliver
 
 
-def event_deliver(envelope, *, handler: Handler, attempt: int, replay: bool, retry_later) -> str:
-    """Applies one delivery of an event; returns what became of it (for logs and tests)."""
+def event_deliver(
+    envelope,
+    *,
+    handler: Handler,
+    attempt: int,
+    replay: bool,
+    retry_later,
+    subject: str | None = None,
+) -> str:
+    """Applies one delivery of an event; returns what became of it (for logs and tests).
+
+    `subject` is the one the delivery came for (its task's name, which chose `handler`): an
+    envelope naming another is set aside, since that handler would act on the other subject's
+    data. None when the caller chose the handler by the envelope's own subject.
+    """
     consumer = settings.TICKETING_SERVICE
     try:
         event = Event.from_envelope(envelope)
+        if subject is not None and event.subject != subject:
+            raise PayloadInvalid(
+                event.subject, {"subject": [f"delivered as {subject}, the task of another"]}
+            )
     except PayloadInvalid as error:
         # Retrying cannot make a malformed event fit: set it aside at once.
         return _dead_letter(envelope, consumer=consumer, error=error, attempts=attempt + 1)
