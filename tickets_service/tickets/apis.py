@@ -7,7 +7,6 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -23,7 +22,7 @@ from rest_framework.views import APIView
 
 from ticketing_shared.fields import StringField
 from ticketing_shared.openapi import error_response, operation_responses
-from tickets.models import TITLE_MAX_LENGTH
+from tickets.models import PRICE_MAX, PRICE_MIN, TITLE_MAX_LENGTH
 from tickets.prices import (
     PRICE_MUST_BE_POSITIVE,
     PRICE_STRING_MAX_LENGTH,
@@ -48,6 +47,13 @@ CURSOR_INVALID = "Cursor is not one this list gave"
 SEARCH_MAX_LENGTH = TITLE_MAX_LENGTH
 SEARCH_TOO_LONG = f"Search text must be at most {SEARCH_MAX_LENGTH} characters"
 NOT_AUTHORIZED = "Not authorized"
+
+
+def trimmed_text_pattern(max_length: int, *, allow_blank: bool) -> str:
+    """A schema `pattern` for text that is at most `max_length` characters once trimmed of the
+    whitespace around it, as the fields here count it (a `maxLength` would count the spaces)."""
+    text = rf"\S(?:[\s\S]{{0,{max_length - 2}}}\S)?"
+    return rf"^\s*(?:{text})?\s*$" if allow_blank else rf"^\s*{text}\s*$"
 
 
 @extend_schema_field(
@@ -77,6 +83,17 @@ class PriceField(serializers.Field):
             raise serializers.ValidationError(error.message) from None
 
 
+@extend_schema_field(
+    {
+        # In `allOf`, since drf-spectacular adds the field's `max_length` as a `maxLength` to a
+        # schema of type string, and that would count the whitespace the field trims.
+        "allOf": [
+            {"type": "string", "pattern": trimmed_text_pattern(TITLE_MAX_LENGTH, allow_blank=False)}
+        ],
+        "description": f"Not blank, at most {TITLE_MAX_LENGTH} characters; the whitespace "
+        "around it is trimmed first.",
+    }
+)
 class TitleField(StringField):
     def __init__(self, **kwargs):
         super().__init__(
@@ -102,10 +119,17 @@ class TicketInputSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="Ticket")
 class TicketOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    title = serializers.CharField()
-    price = serializers.DecimalField(max_digits=9, decimal_places=2, coerce_to_string=False)
+    # The limits say what a ticket holds (output is not validated: they are the schema's).
+    title = serializers.CharField(min_length=1, max_length=TITLE_MAX_LENGTH)
+    price = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        coerce_to_string=False,
+        min_value=PRICE_MIN,
+        max_value=PRICE_MAX,
+    )
     userId = serializers.UUIDField(source="user_id")  # the contract's camelCase
-    version = serializers.IntegerField()
+    version = serializers.IntegerField(min_value=0)
     orderId = serializers.UUIDField(source="order_id", allow_null=True)
     status = serializers.ChoiceField(choices=["available", "reserved", "sold"])
 
@@ -187,24 +211,39 @@ class TicketListCreateApi(APIView):
         parameters=[
             OpenApiParameter(
                 "limit",
-                OpenApiTypes.INT,
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": settings.TICKETS_PAGE_SIZE_MAX,
+                        },
+                        # `?limit=` is read as a form field is: empty is not given.
+                        {"type": "string", "enum": [""]},
+                    ],
+                    "default": settings.TICKETS_PAGE_SIZE_DEFAULT,
+                },
                 description=f"Tickets per page: 1 to {settings.TICKETS_PAGE_SIZE_MAX}, "
-                f"{settings.TICKETS_PAGE_SIZE_DEFAULT} by default.",
+                f"{settings.TICKETS_PAGE_SIZE_DEFAULT} by default (also when empty).",
             ),
             OpenApiParameter(
                 "cursor",
-                OpenApiTypes.STR,
+                {"type": "string", "maxLength": CursorField.MAX_LENGTH},
                 description="Where the page starts: taken from the `Link` header of the page "
                 "before, never made by hand.",
             ),
             OpenApiParameter(
                 "q",
-                OpenApiTypes.STR,
-                description="Only tickets whose title contains this text, in any case.",
+                {
+                    "type": "string",
+                    "pattern": trimmed_text_pattern(SEARCH_MAX_LENGTH, allow_blank=True),
+                },
+                description="Only tickets whose title contains this text, in any case; at most "
+                f"{SEARCH_MAX_LENGTH} characters once the whitespace around it is trimmed.",
             ),
             OpenApiParameter(
                 "Link",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": r'^<[^>]+>; rel="next"$'},
                 OpenApiParameter.HEADER,
                 response=[200],
                 description='`<next page URL>; rel="next"`, when there are more tickets.',
