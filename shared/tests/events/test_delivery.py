@@ -248,6 +248,85 @@ def test_an_envelope_sent_as_another_subjects_task_is_dead_lettered_at_once(
     assert applications(consumers["tickets"], cancelled.data["id"]) == []
 
 
+# What someone with the broker's access could push onto a queue: kombu's Redis transport
+# decoded each list item unguarded, and the worker exited ("Unrecoverable error") on the first.
+NOT_MESSAGES = [
+    b"not json",
+    b"\xff\xfe not utf-8",
+    b"null",
+    b"[1, 2]",
+    b'"a string"',
+    b'{"body": "x"}',
+    b'{"properties": []}',
+    b'{"properties": {"delivery_tag": "t1"}}',
+    b'{"body": "abc", "properties": {"body_encoding": "base64", "delivery_tag": "t2",'
+    b' "delivery_info": {"exchange": "", "routing_key": "tickets.events"}}}',
+    b'{"properties": {"delivery_tag": {"a": 1},'
+    b' "delivery_info": {"exchange": "", "routing_key": "tickets.events"}}}',
+    b'{"headers": [1], "properties": {"delivery_tag": "t3",'
+    b' "delivery_info": {"exchange": "", "routing_key": "tickets.events"}}}',
+    b"[" * 100_000,
+]
+# Messages as kombu writes them, but no task of this worker's: Celery refuses those itself.
+NOT_TASKS = [
+    b'{"body": "", "properties": {"delivery_tag": "t4",'
+    b' "delivery_info": {"exchange": "", "routing_key": "tickets.events"}}}',
+    b'{"body": "bm90IGpzb24=", "content-type": "application/json", "content-encoding": "utf-8",'
+    b' "headers": {"task": "order:created", "id": "t5"}, "properties": {"body_encoding":'
+    b' "base64", "delivery_tag": "t5", "delivery_info": {"exchange": "",'
+    b' "routing_key": "tickets.events"}}}',
+]
+
+
+def test_what_is_not_a_message_is_dropped_and_the_worker_goes_on(celery_processes, consumers, bus):
+    worker = celery_processes("tickets")
+    queue = events_queue("tickets")
+    # Taken from the other end of the list: these come first.
+    bus.client().lpush(queue, *NOT_MESSAGES, *NOT_TASKS)
+    event = order_event("order:created", uuid.uuid4(), 0)
+
+    event_send(event, consumer="tickets")
+
+    eventually(
+        lambda: applications(consumers["tickets"], event.data["id"]),
+        message=lambda: f"applied after the garbage; worker log:\n{worker.log_tail()}",
+    )
+    assert worker.process.poll() is None
+    dropped = [
+        json.loads(line)
+        for line in worker.log_text().splitlines()
+        if line.startswith("{") and "broker message dropped" in line
+    ]
+    assert len(dropped) == len(NOT_MESSAGES)
+    assert {(line["level"], line["queue"]) for line in dropped} == {("ERROR", queue)}
+    assert dropped[0]["item"] == repr(b"not json")
+    assert dropped[-1]["item"] == repr(b"[" * 200)  # truncated
+    assert bus.queue_length(queue) == 0
+    assert not consumers["tickets"].rows("SELECT 1 FROM events_deadletter")
+
+
+def test_a_broadcast_that_is_not_a_message_is_dropped_and_the_worker_goes_on(
+    celery_processes, consumers, bus
+):
+    # Celery's remote control reaches every worker through a Redis channel (pub/sub).
+    worker = celery_processes("tickets")
+    pidbox = "/0.celery.pidbox"
+    # The worker's subscription is a pattern (kombu's fanout_patterns), the name itself.
+    eventually(lambda: bus.client().pubsub_numpat(), message="worker subscribed")
+
+    for item in (b"[1]", b'{"body": "x"}', b"not json"):
+        bus.client().publish(pidbox, item)
+    event = order_event("order:created", uuid.uuid4(), 0)
+    event_send(event, consumer="tickets")
+
+    eventually(
+        lambda: applications(consumers["tickets"], event.data["id"]),
+        message=lambda: f"applied after the broadcasts; worker log:\n{worker.log_tail()}",
+    )
+    assert worker.process.poll() is None
+    assert worker.log_text().count("broker message dropped") == 2  # kombu skips "not json"
+
+
 def test_replay_rebuilds_an_emptied_copy(celery_processes, consumers):
     celery_processes("tickets")
     order_ids = [order_create() for _ in range(3)]

@@ -1,3 +1,7 @@
+import logging
+
+import kombu
+
 from tests.celery_app import app
 from ticketing_shared.events.redis_transport import Channel
 
@@ -33,3 +37,28 @@ def test_a_client_given_is_used_as_it_is(bus):
         connection.default_channel.conn_or_acquire(given) as client,
     ):
         assert client is given
+
+
+def test_kombu_is_the_version_whose_consuming_the_channel_copies():
+    # Channel._brpop_read and _get are kombu 5.7.0's with a guard: on another version, compare
+    # them with its own before moving the pin.
+    assert kombu.__version__ == "5.7.0"
+
+
+def test_a_get_drops_what_is_not_a_message_and_takes_the_next(bus, caplog):
+    queue = "probe"
+    bus.client().lpush(queue, b"not json", b'{"body": "x"}')  # popped from the other end: first
+    with app.connection_for_write() as connection:
+        connection.Producer().publish({"n": 1}, exchange="", routing_key=queue)
+        channel = connection.default_channel
+
+        with caplog.at_level(logging.ERROR, logger="ticketing_shared.events.redis_transport"):
+            message = channel.basic_get(queue, no_ack=True)
+            nothing = channel.basic_get(queue, no_ack=True)
+
+    assert message.decode() == {"n": 1}
+    assert nothing is None
+    assert [(r.levelname, r.queue, r.item) for r in caplog.records] == [
+        ("ERROR", queue, repr(b"not json")),
+        ("ERROR", queue, repr(b'{"body": "x"}')),
+    ]
