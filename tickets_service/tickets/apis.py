@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import re
 import uuid
 from datetime import datetime
 from urllib.parse import urlencode
@@ -38,10 +39,14 @@ from tickets.selectors import (
     ticket_list_for_seller,
 )
 from tickets.services import CANNOT_EDIT_RESERVED, ticket_create, ticket_update
+from tickets.titles import (
+    TITLE_CONTROL_CHARACTERS,
+    TITLE_REQUIRED,
+    TITLE_TOO_LONG,
+    InvalidTitle,
+    title_clean,
+)
 
-TITLE_REQUIRED = "Title is required"
-TITLE_NOT_TEXT = "Title must be a string"
-TITLE_TOO_LONG = f"Title must be at most {TITLE_MAX_LENGTH} characters"
 LIMIT_INVALID = f"Limit must be a whole number from 1 to {settings.TICKETS_PAGE_SIZE_MAX}"
 CURSOR_INVALID = "Cursor is not one this list gave"
 SEARCH_MAX_LENGTH = TITLE_MAX_LENGTH
@@ -94,24 +99,20 @@ class PriceField(serializers.Field):
         "around it is trimmed first.",
     }
 )
-class TitleField(StringField):
-    def __init__(self, **kwargs):
-        super().__init__(
-            max_length=TITLE_MAX_LENGTH,
-            error_messages={
-                "required": TITLE_REQUIRED,
-                "null": TITLE_REQUIRED,
-                "blank": TITLE_REQUIRED,
-                "invalid": TITLE_NOT_TEXT,
-                "max_length": TITLE_TOO_LONG,
-            },
-            **kwargs,
-        )
+class TitleField(serializers.Field):
+    """A title as `tickets.titles.title_clean` reads it; its messages are the client's."""
+
+    default_error_messages = {"required": TITLE_REQUIRED, "null": TITLE_REQUIRED}
+
+    def to_internal_value(self, data):
+        try:
+            return title_clean(data)
+        except InvalidTitle as error:
+            raise serializers.ValidationError(error.message) from None
 
 
 @extend_schema_serializer(component_name="TicketInput")
 class TicketInputSerializer(serializers.Serializer):
-    # Trimmed (DRF's default), so "  " is as empty as "".
     title = TitleField()
     price = PriceField()
 
@@ -138,6 +139,7 @@ TICKET_INPUT_ERRORS = error_response(
     "Invalid title or price",
     (TITLE_REQUIRED, "title"),
     (TITLE_TOO_LONG, "title"),
+    (TITLE_CONTROL_CHARACTERS, "title"),
     (PRICE_MUST_BE_POSITIVE, "price"),
     (PRICE_TOO_PRECISE, "price"),
     (PRICE_TOO_HIGH, "price"),
@@ -156,7 +158,7 @@ def _cursor_encode(position: TicketPosition) -> str:
 class CursorField(StringField):
     """Where a page starts: the opaque `cursor` of the `Link` header's next page."""
 
-    default_error_messages = {"invalid": CURSOR_INVALID}
+    default_error_messages = {"invalid": CURSOR_INVALID, "blank": CURSOR_INVALID}
     MAX_LENGTH = 128
 
     def __init__(self, **kwargs):
@@ -179,9 +181,21 @@ class CursorField(StringField):
         return position
 
 
+class PageSizeField(serializers.IntegerField):
+    """A page size as a query string gives it: ASCII digits only. Python's int() also reads
+    `1_0`, `+5`, ` 5`, `5.0` and other scripts' digits, none of which a client meant."""
+
+    DIGITS = re.compile(r"[0-9]{1,9}")
+
+    def to_internal_value(self, data):
+        if not (isinstance(data, str) and self.DIGITS.fullmatch(data)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TicketListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
-        limit = serializers.IntegerField(
+        limit = PageSizeField(
             default=settings.TICKETS_PAGE_SIZE_DEFAULT,
             min_value=1,
             max_value=settings.TICKETS_PAGE_SIZE_MAX,
@@ -268,7 +282,7 @@ class TicketListCreateApi(APIView):
         limit, after = filters.validated_data["limit"], filters.validated_data.get("cursor")
         search = filters.validated_data.get("q", "")
         # One more than the page holds tells whether a next page exists.
-        tickets = ticket_list_available(limit=limit + 1, after=after, title_contains=search)
+        tickets = list(ticket_list_available(limit=limit + 1, after=after, title_contains=search))
         page = tickets[:limit]
         response = Response(TicketOutputSerializer(page, many=True).data)
         if len(tickets) > limit:

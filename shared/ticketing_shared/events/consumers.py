@@ -86,22 +86,22 @@ def _delivery_task(subject: str, handler: Handler):
 def event_deliver(
     envelope,
     *,
+    subject: str,
     handler: Handler,
     attempt: int,
     replay: bool,
     retry_later,
-    subject: str | None = None,
 ) -> str:
     """Applies one delivery of an event; returns what became of it (for logs and tests).
 
     `subject` is the one the delivery came for (its task's name, which chose `handler`): an
     envelope naming another is set aside, since that handler would act on the other subject's
-    data. None when the caller chose the handler by the envelope's own subject.
+    data.
     """
     consumer = settings.TICKETING_SERVICE
     try:
         event = Event.from_envelope(envelope)
-        if subject is not None and event.subject != subject:
+        if event.subject != subject:
             raise PayloadInvalid(
                 event.subject, {"subject": [f"delivered as {subject}, the task of another"]}
             )

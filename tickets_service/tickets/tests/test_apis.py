@@ -243,7 +243,10 @@ class TestList:
         assert next_link(default) is not None
         assert len(maximum.json()) == settings.TICKETS_PAGE_SIZE_DEFAULT + 1
 
-    @pytest.mark.parametrize("limit", ["0", "-1", "201", "abc", "1.5", "9" * 50])
+    @pytest.mark.parametrize(
+        "limit",
+        ["0", "-1", "201", "abc", "1.5", "9" * 50, "1_0", "+5", " 5", "5.0", "\u0665", "\uff15"],
+    )
     def test_a_bad_limit_is_400(self, api_client, limit):
         response = api_client.get("/api/tickets", {"limit": limit})
 
@@ -252,7 +255,7 @@ class TestList:
 
     @pytest.mark.parametrize(
         "cursor",
-        ["abc", "!!!", "x" * 500, "MjAyNg", "bm90fGF8dXVpZA", "MjAyNi0wMS0wMXwxMjM"],
+        ["abc", "!!!", "x" * 500, "MjAyNg", "bm90fGF8dXVpZA", "MjAyNi0wMS0wMXwxMjM", "   "],
     )
     def test_a_cursor_this_list_did_not_give_is_400(self, api_client, cursor):
         response = api_client.get("/api/tickets", {"cursor": cursor})

@@ -56,6 +56,7 @@ def deliver(envelope: dict) -> str:
 
     return event_deliver(
         envelope,
+        subject=envelope["subject"],
         handler=HANDLER_OF[envelope["subject"]],
         attempt=0,
         replay=False,
