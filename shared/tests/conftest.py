@@ -86,9 +86,6 @@ def celery_processes(tmp_path, consumers):
             service,
             database_url or consumers[service].url,
             BUS_MARKER_DIR=str(marker_dir),
-            # As production's workers keep their connections between tasks (development's
-            # default closes them after each, for runserver's sake).
-            DATABASE_CONN_MAX_AGE="60",
         )
         if kind == "worker":
             argv = worker_argv(service, pool_options)

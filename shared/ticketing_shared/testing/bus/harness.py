@@ -152,6 +152,9 @@ def worker_environment(
         "DJANGO_SETTINGS_MODULE": STANDIN_SETTINGS,
         "TICKETING_SERVICE": service,
         "DATABASE_URL": database_url,
+        # Workers keep their connections between tasks as production's do (development's
+        # default closes them after each, for runserver's sake).
+        "DATABASE_CONN_MAX_AGE": "60",
         "PYTHONUNBUFFERED": "1",
         **(SHORT_TIMEOUTS if short_timeouts else {}),
         **extra,
