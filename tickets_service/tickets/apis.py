@@ -193,7 +193,22 @@ class PageSizeField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class TicketListCreateApi(APIView):
+class PublicReadApi(APIView):
+    """Anyone may read; every write needs a signed-in user. A read looks at no token at all:
+    a stale or broken cookie changes nothing there, and the busiest reads skip the check."""
+
+    READS = ("GET", "HEAD")
+
+    def get_authenticators(self):
+        if self.request is not None and self.request.method in self.READS:
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self):
+        return [] if self.request.method in self.READS else [IsAuthenticated()]
+
+
+class TicketListCreateApi(PublicReadApi):
     class FilterSerializer(serializers.Serializer):
         limit = PageSizeField(
             default=settings.TICKETS_PAGE_SIZE_DEFAULT,
@@ -210,15 +225,6 @@ class TicketListCreateApi(APIView):
             max_length=SEARCH_MAX_LENGTH,
             error_messages={"max_length": SEARCH_TOO_LONG},
         )
-
-    def get_authenticators(self):
-        # The public list: a cookie, even a broken one, changes nothing, so none is read.
-        if self.request is not None and self.request.method == "GET":
-            return []
-        return super().get_authenticators()
-
-    def get_permissions(self):
-        return [IsAuthenticated()] if self.request.method == "POST" else []
 
     @extend_schema(
         summary="Available tickets, newest first",
@@ -331,16 +337,7 @@ class MyTicketListApi(APIView):
         return Response(TicketOutputSerializer(tickets, many=True).data)
 
 
-class TicketDetailApi(APIView):
-    def get_authenticators(self):
-        # Anyone may read a ticket: a cookie, even a broken one, changes nothing.
-        if self.request is not None and self.request.method == "GET":
-            return []
-        return super().get_authenticators()
-
-    def get_permissions(self):
-        return [IsAuthenticated()] if self.request.method == "PUT" else []
-
+class TicketDetailApi(PublicReadApi):
     @extend_schema(
         summary="One ticket, whatever its status",
         responses=operation_responses(

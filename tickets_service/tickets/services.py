@@ -10,6 +10,7 @@ order's version order (`OrderCopy`), so an order's cancellation never overtakes 
 """
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -106,25 +107,19 @@ def ticket_update_by_staff(
 @transaction.atomic
 def ticket_reserve_for_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
     """`order:created`: the order holds the ticket until it is cancelled or completed."""
-    if not _order_version_is_next(order_id=order_id, incoming=order_version):
-        return
-    ticket = _ticket_locked_for_order_event(ticket_id)
-    if ticket.order_id != order_id:
-        if ticket.order_id is not None:
-            raise TicketHeldByAnotherOrder(
-                f"ticket {ticket_id} is held by order {ticket.order_id}, not {order_id}"
-            )
-        _ticket_change_publish_on_commit(
-            ticket,
-            expected_version=ticket.version,
-            status=Ticket.Status.RESERVED,
-            order_id=order_id,
-        )
-    _order_copy_record(
+
+    def reserve(ticket: Ticket) -> dict:
+        _not_held_by_another_order_check(ticket, order_id=order_id)
+        if ticket.order_id == order_id:
+            return {}
+        return {"status": Ticket.Status.RESERVED, "order_id": order_id}
+
+    _order_event_apply(
         order_id=order_id,
+        order_version=order_version,
         ticket_id=ticket_id,
-        version=order_version,
-        status=OrderCopy.Status.CREATED,
+        order_status=OrderCopy.Status.CREATED,
+        ticket_changes=reserve,
     )
 
 
@@ -132,47 +127,69 @@ def ticket_reserve_for_order(*, order_id: uuid.UUID, order_version: int, ticket_
 def ticket_release_for_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
     """`order:cancelled`: the ticket is available again, but only if this very order still
     holds it; a cancellation never frees a ticket another order has reserved since."""
-    if not _order_version_is_next(order_id=order_id, incoming=order_version):
-        return
-    ticket = _ticket_locked_for_order_event(ticket_id)
-    if ticket.order_id == order_id and ticket.status == Ticket.Status.RESERVED:
-        _ticket_change_publish_on_commit(
-            ticket,
-            expected_version=ticket.version,
-            status=Ticket.Status.AVAILABLE,
-            order_id=None,
-        )
-    _order_copy_record(
+
+    def release(ticket: Ticket) -> dict:
+        if ticket.order_id == order_id and ticket.status == Ticket.Status.RESERVED:
+            return {"status": Ticket.Status.AVAILABLE, "order_id": None}
+        return {}
+
+    _order_event_apply(
         order_id=order_id,
+        order_version=order_version,
         ticket_id=ticket_id,
-        version=order_version,
-        status=OrderCopy.Status.CANCELLED,
+        order_status=OrderCopy.Status.CANCELLED,
+        ticket_changes=release,
     )
 
 
 @transaction.atomic
 def ticket_sell_to_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
     """`order:completed`: the order paid, the ticket is sold to it."""
+
+    def sell(ticket: Ticket) -> dict:
+        _not_held_by_another_order_check(ticket, order_id=order_id)
+        if ticket.status == Ticket.Status.SOLD:
+            return {}
+        return {"status": Ticket.Status.SOLD, "order_id": order_id}
+
+    _order_event_apply(
+        order_id=order_id,
+        order_version=order_version,
+        ticket_id=ticket_id,
+        order_status=OrderCopy.Status.COMPLETE,
+        ticket_changes=sell,
+    )
+
+
+def _order_event_apply(
+    *,
+    order_id: uuid.UUID,
+    order_version: int,
+    ticket_id: uuid.UUID,
+    order_status: str,
+    ticket_changes: Callable[[Ticket], dict],
+) -> None:
+    """Applies an order's event if it is that order's next: the changes `ticket_changes` asks
+    of the locked ticket (none: the event changes nothing here), then the order's copy."""
     if not _order_version_is_next(order_id=order_id, incoming=order_version):
         return
-    ticket = _ticket_locked_for_order_event(ticket_id)
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise TicketNotYetKnown(f"ticket {ticket_id} is not known here yet")
+    changes = ticket_changes(ticket)
+    if changes:
+        _ticket_change_publish_on_commit(ticket, expected_version=ticket.version, **changes)
+    OrderCopy.objects.update_or_create(
+        pk=order_id,
+        defaults={"ticket_id": ticket_id, "version": order_version, "status": order_status},
+    )
+
+
+def _not_held_by_another_order_check(ticket: Ticket, *, order_id: uuid.UUID) -> None:
     if ticket.order_id not in (None, order_id):
         raise TicketHeldByAnotherOrder(
-            f"ticket {ticket_id} is held by order {ticket.order_id}, not {order_id}"
+            f"ticket {ticket.id} is held by order {ticket.order_id}, not {order_id}"
         )
-    if ticket.status != Ticket.Status.SOLD:
-        _ticket_change_publish_on_commit(
-            ticket,
-            expected_version=ticket.version,
-            status=Ticket.Status.SOLD,
-            order_id=order_id,
-        )
-    _order_copy_record(
-        order_id=order_id,
-        ticket_id=ticket_id,
-        version=order_version,
-        status=OrderCopy.Status.COMPLETE,
-    )
 
 
 def _ticket_editable_check(ticket: Ticket) -> None:
@@ -185,13 +202,6 @@ def _ticket_locked(ticket_id: uuid.UUID) -> Ticket:
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
         raise NotFound()
-    return ticket
-
-
-def _ticket_locked_for_order_event(ticket_id: uuid.UUID) -> Ticket:
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    if ticket is None:
-        raise TicketNotYetKnown(f"ticket {ticket_id} is not known here yet")
     return ticket
 
 
@@ -220,9 +230,3 @@ def _order_version_is_next(*, order_id: uuid.UUID, incoming: int) -> bool:
     two events of one order are never applied at once."""
     copy = OrderCopy.objects.select_for_update().filter(pk=order_id).first()
     return version_is_next(current=copy.version if copy else None, incoming=incoming)
-
-
-def _order_copy_record(*, order_id: uuid.UUID, ticket_id: uuid.UUID, version: int, status: str):
-    OrderCopy.objects.update_or_create(
-        pk=order_id, defaults={"ticket_id": ticket_id, "version": version, "status": status}
-    )
