@@ -13,4 +13,5 @@ urlpatterns = [
     *service_urlpatterns("tests.sample.urls"),
     path("sample-pages/outbox-event", views.outbox_event_published),
     path("sample-pages/broken", views.broken_page),
+    path("sample-pages/plain", views.PlainPage.as_view()),
 ]

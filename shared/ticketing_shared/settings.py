@@ -160,6 +160,8 @@ MIDDLEWARE = [
     "ticketing_shared.errors.middleware.ApiErrorFormatMiddleware",
     "ticketing_shared.errors.middleware.BadInputMiddleware",
     "ticketing_shared.api_methods.ApiAllowHeaderMiddleware",
+    # Its 404 comes before any other middleware's view checks (CSRF) and any view's own.
+    "ticketing_shared.api_methods.ApiUnknownMethodMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ticketing_shared.api_guard.ApiRequestGuardMiddleware",

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 from tests.sample.services import sample_order_create
 from ticketing_shared.errors.exceptions import ApplicationError
@@ -65,3 +66,26 @@ class VisitsApi(APIView):
     def post(self, request):
         cache.add("visits", 0)
         return Response({"visits": cache.incr("visits")})
+
+
+class ArchiveApi(APIView):
+    """Signed-in readers only; its `post` is switched off by `http_method_names`, as a
+    retired write would be (one route switches it back on through `as_view`)."""
+
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "head"]
+
+    def get(self, request):
+        return Response({"archived": []})
+
+    def post(self, request):
+        return Response({"archived": [request.data]}, status=201)
+
+
+class NoteViewSet(ViewSet):
+    """A viewset: its methods are the actions its route maps, not methods of its class."""
+
+    permission_classes = [IsAuthenticated]
+
+    def list(self, request):
+        return Response({"notes": []})
