@@ -2,12 +2,14 @@
 
 import base64
 import binascii
+import json
 import re
 import uuid
 from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -34,9 +36,11 @@ from tickets.prices import (
 )
 from tickets.selectors import (
     TicketPosition,
-    ticket_get,
+    TicketRow,
+    ticket_get_row,
     ticket_list_available,
     ticket_list_for_seller,
+    ticket_rows,
 )
 from tickets.services import CANNOT_EDIT_RESERVED, ticket_create, ticket_update
 from tickets.titles import (
@@ -208,6 +212,26 @@ class PublicReadApi(APIView):
         return [] if self.request.method in self.READS else [IsAuthenticated()]
 
 
+def _ticket_json(row: TicketRow) -> dict:
+    """`TicketOutputSerializer`'s answer, built by hand from a row: the same JSON at a fraction
+    of the cost (a test holds the two to the same output)."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "price": row.price,
+        "userId": row.user_id,
+        "version": row.version,
+        "orderId": row.order_id,
+        "status": row.status,
+    }
+
+
+def _json_response(body) -> HttpResponse:
+    # As DRF's JSONRenderer writes it: compact, UTF-8.
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return HttpResponse(text.encode(), content_type="application/json")
+
+
 class TicketListCreateApi(PublicReadApi):
     class FilterSerializer(serializers.Serializer):
         limit = PageSizeField(
@@ -288,10 +312,11 @@ class TicketListCreateApi(PublicReadApi):
         limit, after = filters.validated_data["limit"], filters.validated_data.get("cursor")
         search = filters.validated_data.get("q", "")
         # One more than the page holds tells whether a next page exists.
-        tickets = list(ticket_list_available(limit=limit + 1, after=after, title_contains=search))
-        page = tickets[:limit]
-        response = Response(TicketOutputSerializer(page, many=True).data)
-        if len(tickets) > limit:
+        available = ticket_list_available(limit=limit + 1, after=after, title_contains=search)
+        rows = ticket_rows(available)
+        page = rows[:limit]
+        response = _json_response([_ticket_json(row) for row in page])
+        if len(rows) > limit:
             next_query = {"limit": limit, "cursor": _cursor_encode(TicketPosition.of(page[-1]))}
             if search:
                 next_query["q"] = search
@@ -349,7 +374,7 @@ class TicketDetailApi(PublicReadApi):
         ),
     )
     def get(self, request, ticket_id: uuid.UUID):
-        return Response(TicketOutputSerializer(ticket_get(ticket_id=ticket_id)).data)
+        return _json_response(_ticket_json(ticket_get_row(ticket_id=ticket_id)))
 
     @extend_schema(
         summary="Change the title and price of one's own ticket",

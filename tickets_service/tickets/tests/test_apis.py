@@ -1,11 +1,15 @@
+import json
 import uuid
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
 
 from ticketing_shared.events.models import OutboxEvent
+from tickets.apis import TicketOutputSerializer
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -466,3 +470,38 @@ class TestUpdate:
         ticket.refresh_from_db()
         assert (ticket.title, ticket.version) == (ticket.title, 0)
         assert published("ticket:updated") == []
+
+
+def serializer_json(ticket) -> dict:
+    return json.loads(JSONRenderer().render(TicketOutputSerializer(ticket).data))
+
+
+class TestTheListsJsonIsTheSerializers:
+    """The public list builds its JSON by hand (apis._ticket_json), for speed: it must be what
+    TicketOutputSerializer gives for the same tickets, to the byte where JSON allows."""
+
+    @pytest.mark.parametrize(
+        "price", ["0.01", "0.10", "19.99", "20.00", "999999.99", "1000000.00", "123456.78"]
+    )
+    def test_prices(self, api_client, price):
+        ticket = TicketFactory(price=Decimal(price))
+
+        listed = api_client.get("/api/tickets").json()
+
+        assert listed == [serializer_json(ticket)]
+        assert json.dumps(listed[0]["price"]) == json.dumps(float(Decimal(price)))
+
+    def test_every_field(self, api_client, sign_in):
+        seller = sign_in(api_client)
+        title = 'Ünïcode \U0001f3b8 \u05e9\u05dc\u05d5\u05dd "quoted" \\ </script>'
+        api_client.post("/api/tickets", {"title": title, "price": "7.5"}, format="json")
+        ticket = Ticket.objects.get()
+
+        listed = APIClient().get("/api/tickets")
+
+        assert listed.json() == [serializer_json(ticket)]
+        assert listed.json()[0]["userId"] == str(seller.id)
+        assert listed.headers["Content-Type"] == "application/json"
+        assert listed.content == APIClient().get(f"/api/tickets/{ticket.id}").content.join(
+            [b"[", b"]"]
+        )
