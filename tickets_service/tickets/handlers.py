@@ -13,7 +13,7 @@ from tickets.services import (
 )
 
 
-def _order_of(event: Event) -> dict:
+def _order_event_arguments(event: Event) -> dict:
     return {
         "order_id": uuid.UUID(event.data["id"]),
         "order_version": event.data["version"],
@@ -23,14 +23,14 @@ def _order_of(event: Event) -> dict:
 
 @event_handler("order:created")
 def order_created(event: Event) -> None:
-    ticket_reserve_for_order(**_order_of(event))
+    ticket_reserve_for_order(**_order_event_arguments(event))
 
 
 @event_handler("order:cancelled")
 def order_cancelled(event: Event) -> None:
-    ticket_release_for_order(**_order_of(event))
+    ticket_release_for_order(**_order_event_arguments(event))
 
 
 @event_handler("order:completed")
 def order_completed(event: Event) -> None:
-    ticket_sell_to_order(**_order_of(event))
+    ticket_sell_to_order(**_order_event_arguments(event))

@@ -38,6 +38,8 @@ class Ticket(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
     version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Not auto_now: every change is a conditional .update() (tickets.services), which
+    # auto_now would not see; the services set it.
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -69,8 +69,11 @@ def ticket_list_available(
     *, limit: int, after: TicketPosition | None = None, title_contains: str = ""
 ) -> QuerySet[Ticket]:
     """Up to `limit` available tickets, newest first, from just after `after` (keyset
-    pagination: each page costs one index range scan, however deep it is, and tickets added
-    meanwhile, all newer, never push one onto a page twice)."""
+    pagination: each page costs one index range scan, however deep it is, and a ticket
+    added meanwhile never pushes another onto a page twice or off the pages). A ticket is
+    placed by its creation time, taken before its transaction commits: one that commits
+    while a client is paging, later than tickets created after it, can be missed by that
+    client's walk, never shown twice."""
     tickets = Ticket.objects.filter(status=Ticket.Status.AVAILABLE).order_by(*NEWEST_FIRST)
     if title_contains:
         tickets = tickets.filter(title_search__contains=search_key(title_contains))

@@ -42,24 +42,24 @@ class TicketHeldByAnotherOrder(Exception):
     still on its way, so the event is retried until it has been applied."""
 
 
-def ticket_created_event_data(ticket: Ticket) -> dict:
+def _ticket_created_event_data(ticket: Ticket) -> dict:
     return {
         "id": str(ticket.id),
         "version": ticket.version,
         "title": ticket.title,
-        "price": price_as_event_string(ticket.price),
+        "price": _price_as_event_string(ticket.price),
         "userId": str(ticket.user_id),
     }
 
 
-def ticket_updated_event_data(ticket: Ticket) -> dict:
+def _ticket_updated_event_data(ticket: Ticket) -> dict:
     return {
-        **ticket_created_event_data(ticket),
+        **_ticket_created_event_data(ticket),
         "orderId": str(ticket.order_id) if ticket.order_id else None,
     }
 
 
-def price_as_event_string(price: Decimal) -> str:
+def _price_as_event_string(price: Decimal) -> str:
     """Prices travel as decimal strings with two places (contract §7): `"20.00"`."""
     return f"{price:.2f}"
 
@@ -70,7 +70,7 @@ def ticket_create(*, user_id: uuid.UUID, title: str, price: Decimal) -> Ticket:
     ticket = Ticket.objects.create(
         user_id=user_id, title=title, title_search=search_key(title), price=price
     )
-    event_publish_on_commit(subject="ticket:created", data=ticket_created_event_data(ticket))
+    event_publish_on_commit(subject="ticket:created", data=_ticket_created_event_data(ticket))
     return ticket
 
 
@@ -105,7 +105,9 @@ def ticket_update_by_staff(
 
 
 @transaction.atomic
-def ticket_reserve_for_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
+def ticket_reserve_for_order(
+    *, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID
+) -> None:
     """`order:created`: the order holds the ticket until it is cancelled or completed."""
 
     def reserve(ticket: Ticket) -> dict:
@@ -124,7 +126,9 @@ def ticket_reserve_for_order(*, order_id: uuid.UUID, order_version: int, ticket_
 
 
 @transaction.atomic
-def ticket_release_for_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
+def ticket_release_for_order(
+    *, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID
+) -> None:
     """`order:cancelled`: the ticket is available again, but only if this very order still
     holds it; a cancellation never frees a ticket another order has reserved since."""
 
@@ -143,13 +147,11 @@ def ticket_release_for_order(*, order_id: uuid.UUID, order_version: int, ticket_
 
 
 @transaction.atomic
-def ticket_sell_to_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID):
+def ticket_sell_to_order(*, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID) -> None:
     """`order:completed`: the order paid, the ticket is sold to it."""
 
     def sell(ticket: Ticket) -> dict:
         _not_held_by_another_order_check(ticket, order_id=order_id)
-        if ticket.status == Ticket.Status.SOLD:
-            return {}
         return {"status": Ticket.Status.SOLD, "order_id": order_id}
 
     _order_event_apply(
@@ -193,7 +195,8 @@ def _not_held_by_another_order_check(ticket: Ticket, *, order_id: uuid.UUID) -> 
 
 
 def _ticket_editable_check(ticket: Ticket) -> None:
-    # Once an order holds it, its buyer is paying for this title at this price.
+    # Once an order holds it, the buyer has chosen this ticket as it is: it stays so until
+    # the order ends.
     if not ticket.is_available:
         raise ApplicationError(CANNOT_EDIT_RESERVED)
 
@@ -220,7 +223,7 @@ def _ticket_change_publish_on_commit(ticket: Ticket, *, expected_version: int, *
     for field, value in changes.items():
         setattr(ticket, field, value)
     ticket.version, ticket.updated_at = expected_version + 1, now
-    event_publish_on_commit(subject="ticket:updated", data=ticket_updated_event_data(ticket))
+    event_publish_on_commit(subject="ticket:updated", data=_ticket_updated_event_data(ticket))
     return ticket
 
 

@@ -18,8 +18,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # The title search's index (ticket_title_trgm) needs pg_trgm; it is a trusted
-        # extension, so the database's owner may create it.
+        # The title search's trigram index needs pg_trgm; it is a trusted extension, so the
+        # database's owner may create it.
         TrigramExtension(),
         migrations.CreateModel(
             name='OrderCopy',

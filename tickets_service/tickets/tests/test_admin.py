@@ -199,6 +199,7 @@ class TestTheChangeForm:
         change(
             admin_client,
             ticket,
+            title="Renamed",
             user_id=str(uuid.uuid4()),
             status="sold",
             order_id=str(uuid.uuid4()),
@@ -208,6 +209,38 @@ class TestTheChangeForm:
         ticket.refresh_from_db()
         assert (ticket.user_id, ticket.status, ticket.order_id) == (seller, "available", None)
         assert ticket.version == 1
+
+    def test_saving_it_unchanged_makes_no_version(self, admin_client):
+        ticket = TicketFactory()
+
+        response = change(admin_client, ticket)
+
+        assert response.status_code == 200
+        ticket.refresh_from_db()
+        assert ticket.version == 0
+        assert updates_announced() == []
+
+    @pytest.mark.parametrize(
+        ("title", "stored"),
+        [
+            ("line\nbreak", None),
+            ("bell\u0007", None),
+            ("\u200b\u200b", None),
+            ("cafe\u0301", "caf\u00e9"),
+        ],
+        ids=repr,
+    )
+    def test_the_apis_title_rules_hold_here(self, admin_client, title, stored):
+        ticket = TicketFactory(title="Concert")
+
+        response = change(admin_client, ticket, title=title)
+
+        ticket.refresh_from_db()
+        if stored is None:
+            assert "title" in response.context["adminform"].form.errors
+            assert (ticket.title, ticket.version) == ("Concert", 0)
+        else:
+            assert (ticket.title, ticket.version) == (stored, 1)
 
 
 class TestNoAddingNorDeleting:

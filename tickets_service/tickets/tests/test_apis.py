@@ -1,3 +1,4 @@
+import base64
 import json
 import uuid
 from decimal import Decimal
@@ -106,10 +107,7 @@ class TestCreate:
         response = create(signed_in_client, {"title": "Concert", "price": price})
 
         assert response.status_code == 400
-        assert messages_of(response) in (
-            [("Price must be greater than 0", "price")],
-            [("Price must be at most 1,000,000", "price")],
-        )
+        assert messages_of(response) == [("Price must be greater than 0", "price")]
         assert not Ticket.objects.exists()
 
     def test_a_missing_price(self, signed_in_client):
@@ -214,11 +212,31 @@ class TestList:
 
         assert [ticket["title"] for ticket in response.json()] == ["Two", "One"]
 
-    def test_a_broken_cookie_does_not_stop_a_public_read(self, api_client):
-        TicketFactory()
-        api_client.cookies[settings.ACCESS_COOKIE_NAME] = "not-a-token"
+    def test_a_bad_bearer_token_does_not_stop_a_public_read(self, api_client):
+        # A bad bearer token is a 401 wherever a token is read (shared authentication): the
+        # public reads read none.
+        ticket = TicketFactory()
+        bad = {"HTTP_AUTHORIZATION": "Bearer not-a-token"}
 
-        assert api_client.get("/api/tickets").status_code == 200
+        assert api_client.get("/api/tickets", **bad).status_code == 200
+        assert api_client.get(f"/api/tickets/{ticket.id}", **bad).status_code == 200
+        assert api_client.get("/api/tickets/mine", **bad).status_code == 401
+
+    def test_a_cursor_padded_beyond_its_length_is_400(self, api_client):
+        TicketFactory.create_batch(2)
+        cursor = parse_qs(urlsplit(next_link(api_client.get("/api/tickets?limit=1"))).query)
+        padded = cursor["cursor"][0] + "=" * 100
+
+        response = api_client.get("/api/tickets", {"limit": 1, "cursor": padded})
+
+        assert messages_of(response) == [("Cursor is not one this list gave", "cursor")]
+
+    def test_a_cursor_with_a_time_of_no_zone_is_400(self, api_client):
+        naive = base64.urlsafe_b64encode(f"2026-01-01T00:00:00|{uuid.uuid4()}".encode()).decode()
+
+        response = api_client.get("/api/tickets", {"cursor": naive})
+
+        assert messages_of(response) == [("Cursor is not one this list gave", "cursor")]
 
     def test_pages_follow_the_link_header(self, api_client):
         tickets = [TicketFactory() for _ in range(5)]
@@ -468,7 +486,8 @@ class TestUpdate:
         assert response.status_code == 400
         assert messages_of(response) == [("Cannot edit a reserved ticket", None)]
         ticket.refresh_from_db()
-        assert (ticket.title, ticket.version) == (ticket.title, 0)
+        assert ticket.title != "Changed"
+        assert ticket.version == 0
         assert published("ticket:updated") == []
 
 

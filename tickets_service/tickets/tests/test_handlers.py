@@ -242,6 +242,16 @@ class TestOrderCompleted:
 
         assert state(ticket) == ("sold", order_id, 2)
 
+    def test_a_completion_while_another_order_holds_the_ticket_waits(self, ticket):
+        holder, other = uuid.uuid4(), uuid.uuid4()
+        deliver(created(holder, ticket))
+        # The other order's creation is still being retried here (the holder has the ticket).
+        OrderCopy.objects.create(id=other, ticket_id=ticket.id, version=0, status="created")
+
+        with pytest.raises(RetryRequested):
+            deliver(completed(other, ticket))
+        assert state(ticket) == ("reserved", holder, 1)
+
     def test_a_completion_before_its_creation_waits_for_it(self, ticket):
         order_id = uuid.uuid4()
 

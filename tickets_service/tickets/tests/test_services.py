@@ -153,6 +153,23 @@ class TestConcurrentWriters:
         assert sorted(versions) == list(range(1, WRITERS + 1))
         assert versions_published(ticket) == list(range(WRITERS + 1))
 
+    def test_one_order_event_delivered_twice_at_once_reserves_once(self):
+        # A replay running beside the original delivery: neither finds the order's copy yet,
+        # and the second, once the first commits, finds the ticket already held by its order.
+        ticket = new_ticket()
+        order_id = uuid.uuid4()
+
+        concurrently(
+            2,
+            lambda n: ticket_reserve_for_order(
+                order_id=order_id, order_version=0, ticket_id=ticket.id
+            ),
+        )
+
+        ticket.refresh_from_db()
+        assert (ticket.status, ticket.order_id, ticket.version) == ("reserved", order_id, 1)
+        assert versions_published(ticket) == [0, 1]
+
     def test_an_edit_racing_a_reservation_never_changes_a_reserved_ticket(self):
         ticket = new_ticket()
         order_id = uuid.uuid4()
