@@ -6,7 +6,7 @@ import os
 os.environ["TICKETING_SERVICE"] = "tickets"
 
 from ticketing_shared.settings import *  # noqa: F403
-from ticketing_shared.settings import INSTALLED_APPS, env
+from ticketing_shared.settings import INSTALLED_APPS, SPECTACULAR_SETTINGS, env
 
 INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres", "tickets"]
 
@@ -14,3 +14,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres", "tickets"]
 # and the most it may ask for (contract §4).
 TICKETS_PAGE_SIZE_DEFAULT = env.int("TICKETS_PAGE_SIZE_DEFAULT", default=100)
 TICKETS_PAGE_SIZE_MAX = env.int("TICKETS_PAGE_SIZE_MAX", default=200)
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "ENUM_NAME_OVERRIDES": {"TicketStatus": "tickets.models.Ticket.Status"},
+}

@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 
 from ticketing_shared.errors.exceptions import ApplicationError
 from tickets.models import OrderCopy, Ticket
+from tickets.search import search_key
 from tickets.services import ticket_update_by_staff
 from tickets.titles import InvalidTitle, title_clean
 
@@ -37,13 +38,21 @@ class TicketAdmin(admin.ModelAdmin):
     form = TicketChangeForm
     list_display = ["title", "price", "status", "version", "user_id", "order_id", "created_at"]
     list_filter = ["status"]
-    search_fields = ["title", "=id", "=user_id", "=order_id"]
+    # Titles are searched as the API searches them (get_search_results), ids exactly.
+    search_fields = ["=id", "=user_id", "=order_id"]
     readonly_fields = ["id", "user_id", "status", "order_id", "version", "created_at", "updated_at"]
     fieldsets = (
         (None, {"fields": ("title", "price", "seen_version")}),
         ("Sale", {"fields": ("id", "user_id", "status", "order_id", "version")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        by_id, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return by_id, may_have_duplicates
+        by_title = queryset.filter(title_search__contains=search_key(search_term.strip()))
+        return by_id | by_title, may_have_duplicates
 
     def has_add_permission(self, request):
         # Sellers put tickets up for sale; the admin has no seller to put one up for.

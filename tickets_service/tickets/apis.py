@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from ticketing_shared.fields import StringField
 from ticketing_shared.openapi import error_response, operation_responses
-from tickets.models import PRICE_MAX, PRICE_MIN, TITLE_MAX_LENGTH
+from tickets.models import PRICE_MAX, PRICE_MIN, TITLE_MAX_LENGTH, Ticket
 from tickets.prices import (
     PRICE_MUST_BE_POSITIVE,
     PRICE_STRING_MAX_LENGTH,
@@ -71,7 +71,9 @@ def trimmed_text_pattern(max_length: int, *, allow_blank: bool) -> str:
             {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1_000_000},
             {
                 "type": "string",
-                "pattern": r"^\s*\d{1,7}(\.\d{1,2})?\s*$",
+                # Every string the API reads as a number; which of them are prices (above 0,
+                # at most 1,000,000 and 2 decimals) is the API's to answer, with a 400.
+                "pattern": r"^[ \t\n\r]*([0-9]+(\.[0-9]*)?|\.[0-9]+)[ \t\n\r]*$",
                 "maxLength": PRICE_STRING_MAX_LENGTH,
             },
         ],
@@ -136,7 +138,7 @@ class TicketOutputSerializer(serializers.Serializer):
     userId = serializers.UUIDField(source="user_id")  # the contract's camelCase
     version = serializers.IntegerField(min_value=0)
     orderId = serializers.UUIDField(source="order_id", allow_null=True)
-    status = serializers.ChoiceField(choices=["available", "reserved", "sold"])
+    status = serializers.ChoiceField(choices=Ticket.Status.choices)
 
 
 TICKET_INPUT_ERRORS = error_response(

@@ -15,7 +15,9 @@ PRICE_STRING_MAX_LENGTH = 32
 CENT = Decimal("0.01")
 # Plain ASCII digits with an optional fraction: what Decimal() reads beyond that (`1_000`,
 # `1e3`, other scripts' digits, `NaN`) is no price a person writes.
-NUMERIC_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+NUMERIC_STRING = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# Spaces around the number are forgiven: ASCII ones, which the schema's pattern can name.
+SPACES = " \t\n\r"
 
 
 class InvalidPrice(ValueError):
@@ -50,6 +52,6 @@ def _decimal_of(value) -> Decimal | None:
         # 19.99 is "19.99", not the binary value 19.98999999999999843680598...
         return Decimal(repr(value))
     if isinstance(value, str) and len(value) <= PRICE_STRING_MAX_LENGTH:
-        text = value.strip()
+        text = value.strip(SPACES)
         return Decimal(text) if NUMERIC_STRING.fullmatch(text) else None
     return None

@@ -76,6 +76,13 @@ class TestTheList:
         assert response.status_code == 200
         assert listed_ids(response) == {opera.id}
 
+    def test_searches_titles_as_the_api_does(self, admin_client):
+        street, _other = TicketFactory(title="Straße Fest"), TicketFactory(title="Opera")
+
+        response = admin_client.get(TICKETS, {"q": "STRASSE"})
+
+        assert listed_ids(response) == {street.id}
+
     @pytest.mark.parametrize("field", ["id", "user_id", "order_id"])
     def test_searches_exact_ids(self, admin_client, field):
         wanted, _other = TicketFactory(reserved=True), TicketFactory(reserved=True)
