@@ -219,3 +219,32 @@ def test_the_database_connection_age_is_a_setting(production, environment):
     production.setenv("DATABASE_CONN_MAX_AGE", "30")
 
     assert build(production)["DATABASES"]["default"]["CONN_MAX_AGE"] == 30
+
+
+def test_an_early_event_waits_about_twenty_minutes_a_failing_one_about_one(monkeypatch):
+    for name in (
+        "EVENTS_MAX_ATTEMPTS",
+        "EVENTS_MAX_EARLY_ATTEMPTS",
+        "EVENTS_RETRY_BACKOFF_BASE",
+        "EVENTS_RETRY_BACKOFF_MAX",
+        "EVENTS_VISIBILITY_TIMEOUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = build(monkeypatch)
+
+    def pauses(attempts: int) -> list[float]:
+        base, cap = settings["EVENTS_RETRY_BACKOFF_BASE"], settings["EVENTS_RETRY_BACKOFF_MAX"]
+        return [min(base * 2**attempt, cap) for attempt in range(attempts - 1)]
+
+    assert sum(pauses(settings["EVENTS_MAX_ATTEMPTS"])) == 63.5
+    assert 20 * 60 < sum(pauses(settings["EVENTS_MAX_EARLY_ATTEMPTS"])) < 25 * 60
+    # A retried message waits in its worker unacknowledged: each pause must end well before
+    # the broker would deliver it again, however many there are.
+    visibility_timeout = settings["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"]
+    assert max(pauses(settings["EVENTS_MAX_EARLY_ATTEMPTS"])) < visibility_timeout / 2
+
+
+def test_the_early_events_budget_is_a_setting(monkeypatch):
+    monkeypatch.setenv("EVENTS_MAX_EARLY_ATTEMPTS", "50")
+
+    assert build(monkeypatch)["EVENTS_MAX_EARLY_ATTEMPTS"] == 50

@@ -304,7 +304,8 @@ CELERY_BROKER_USE_SSL = (
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged message (its worker died) is delivered again after this long; it
-    # must exceed the longest retry countdown plus the longest handler run.
+    # must exceed the longest retry countdown (EVENTS_RETRY_BACKOFF_MAX, whatever the number
+    # of attempts) plus the longest handler run.
     "visibility_timeout": env.int("EVENTS_VISIBILITY_TIMEOUT", default=300),
     # How often workers look for such messages; kombu's defaults amount to 100 s.
     "unacked_restore_interval": env.int("EVENTS_RESTORE_INTERVAL_SECONDS", default=10),
@@ -351,7 +352,13 @@ CELERY_BEAT_SCHEDULE = {
     "events-retention": {"task": RETENTION_TASK, "schedule": crontab(hour=3, minute=30)},
 }
 
+# Attempts of a failing handler before its event is a dead letter: 8 is about a minute (0.5 s
+# doubling, at most EVENTS_RETRY_BACKOFF_MAX between attempts).
 EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=8)
+# Attempts of an event that arrived early (`EventArrivedEarly`: it waits for another still on
+# its way, such as its previous version) before it is a dead letter: a queue's backlog can hold
+# the other one up far longer than a failure should be retried. 30 is about 23 minutes.
+EVENTS_MAX_EARLY_ATTEMPTS = env.int("EVENTS_MAX_EARLY_ATTEMPTS", default=30)
 EVENTS_RETRY_BACKOFF_BASE = env.float("EVENTS_RETRY_BACKOFF_BASE", default=0.5)
 EVENTS_RETRY_BACKOFF_MAX = env.float("EVENTS_RETRY_BACKOFF_MAX", default=60.0)
 # An outbox row that cannot be sent this many times for a reason of its own (not a broker

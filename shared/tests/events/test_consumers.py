@@ -1,3 +1,4 @@
+import logging
 import uuid
 
 import pytest
@@ -7,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ticketing_shared.events.consumers import event_deliver, event_handler, retry_backoff
 from ticketing_shared.events.envelope import Event
 from ticketing_shared.events.models import DeadLetter, InboxEvent
+from ticketing_shared.events.versions import EventArrivedEarly, VersionGap
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +89,86 @@ def test_the_last_attempt_ends_in_a_dead_letter(settings):
     )
     assert dead.envelope == message
     assert "RuntimeError: still broken" in dead.error
+
+
+class TicketNotYetKnown(EventArrivedEarly):
+    """A service's own kind of early event: it waits for an event about another aggregate."""
+
+
+def version_gap(event):
+    raise VersionGap(current=0, incoming=2)
+
+
+def ticket_not_yet_known(event):
+    raise TicketNotYetKnown("the ticket's ticket:created has not arrived")
+
+
+@pytest.fixture
+def budgets(settings):
+    settings.EVENTS_MAX_ATTEMPTS = 3
+    settings.EVENTS_MAX_EARLY_ATTEMPTS = 6
+    settings.EVENTS_RETRY_BACKOFF_BASE = 0.5
+    settings.EVENTS_RETRY_BACKOFF_MAX = 3
+    return settings
+
+
+@pytest.mark.parametrize("handler", [version_gap, ticket_not_yet_known])
+@pytest.mark.parametrize(("attempt", "countdown"), [(2, 2.0), (3, 3), (4, 3)])
+def test_an_early_event_is_retried_beyond_a_failures_budget(budgets, handler, attempt, countdown):
+    # A queue's backlog can hold up the event it waits for longer than a failure is retried.
+    with pytest.raises(RetryRequested) as retry:
+        deliver(envelope(), handler, attempt=attempt)
+
+    # Each pause is still capped, so a message never waits beyond its visibility timeout.
+    assert retry.value.countdown == countdown
+    assert not DeadLetter.objects.exists()
+    assert not InboxEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("handler", "error"),
+    [
+        (version_gap, "VersionGap: version 2 arrived before version 1"),
+        (ticket_not_yet_known, "TicketNotYetKnown: the ticket's ticket:created has not arrived"),
+    ],
+)
+def test_an_early_event_is_a_dead_letter_at_its_own_budget(budgets, handler, error):
+    message = envelope()
+
+    assert deliver(message, handler, attempt=5) == "dead-lettered"
+
+    dead = DeadLetter.objects.get()
+    assert (str(dead.event_id), dead.attempts, dead.error) == (message["id"], 6, error)
+
+
+def test_a_failure_is_a_dead_letter_at_the_failures_budget_whatever_the_early_one(budgets):
+    def failing(event):
+        raise RuntimeError("still broken")
+
+    assert deliver(envelope(), failing, attempt=2) == "dead-lettered"
+    assert DeadLetter.objects.get().attempts == 3
+
+
+def retry_logged(caplog, handler, attempt) -> list[tuple[int, str]]:
+    caplog.clear()
+    with (
+        caplog.at_level(logging.INFO, logger="ticketing_shared.events.consumers"),
+        pytest.raises(RetryRequested),
+    ):
+        deliver(envelope(), handler, attempt=attempt)
+    return [(record.levelno, record.getMessage()) for record in caplog.records]
+
+
+def test_an_early_event_is_logged_as_early_not_as_a_failure(budgets, caplog):
+    def failing(event):
+        raise RuntimeError("boom")
+
+    assert retry_logged(caplog, version_gap, 0) == [(logging.INFO, "event arrived early; retrying")]
+    # Still waiting where a failure would have been set aside: worth a look.
+    assert retry_logged(caplog, version_gap, 2) == [
+        (logging.WARNING, "event arrived early; retrying")
+    ]
+    assert retry_logged(caplog, failing, 0) == [(logging.WARNING, "event handler failed; retrying")]
 
 
 def test_a_malformed_event_is_dead_lettered_without_retries():

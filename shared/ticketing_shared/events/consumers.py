@@ -5,11 +5,14 @@
 
 A handler runs in one transaction with the inbox row that marks its event applied, so a
 redelivered event finds the row and is acknowledged without running again. A handler that
-raises (`VersionGap` included) is retried with exponential backoff on a new message, so one
-aggregate waiting for its next version never holds up others; after `EVENTS_MAX_ATTEMPTS`
-the event becomes a dead letter. Handlers must tolerate a replay (`replay=True` skips the inbox
-check to rebuild copies): apply versioned events through `version_is_next`, and make the rest
-idempotent by nature.
+raises is retried with exponential backoff on a new message, so one aggregate waiting for its
+next version never holds up others; after `EVENTS_MAX_ATTEMPTS` the event becomes a dead
+letter. An event that arrived early (`EventArrivedEarly`, `VersionGap` among them) has not
+failed: it waits for another still on its way, which a backlog can hold up for minutes, so it
+has a budget of its own, `EVENTS_MAX_EARLY_ATTEMPTS`, before it becomes a dead letter. Either
+way each pause is at most `EVENTS_RETRY_BACKOFF_MAX`. Handlers must tolerate a replay
+(`replay=True` skips the inbox check to rebuild copies): apply versioned events through
+`version_is_next`, and make the rest idempotent by nature.
 """
 
 import logging
@@ -26,6 +29,7 @@ from ticketing_shared.events.catalog import PayloadInvalid, subject_get
 from ticketing_shared.events.envelope import Event
 from ticketing_shared.events.models import DeadLetter
 from ticketing_shared.events.names import events_queue
+from ticketing_shared.events.versions import EventArrivedEarly
 from ticketing_shared.logging import event_var
 
 logger = logging.getLogger(__name__)
@@ -115,18 +119,31 @@ def event_deliver(
             outcome = _apply_once(event, handler=handler, consumer=consumer, replay=replay)
         except Exception as error:
             attempts = attempt + 1
-            if attempts >= settings.EVENTS_MAX_ATTEMPTS:
+            # One count of attempts (Celery's retries), whichever kind each was: an event that
+            # waited past EVENTS_MAX_ATTEMPTS and then fails is a dead letter at that failure.
+            early = isinstance(error, EventArrivedEarly)
+            if attempts >= (
+                settings.EVENTS_MAX_EARLY_ATTEMPTS if early else settings.EVENTS_MAX_ATTEMPTS
+            ):
                 return _dead_letter(envelope, consumer=consumer, error=error, attempts=attempts)
             countdown = retry_backoff(attempt)
-            logger.warning(
-                "event handler failed; retrying",
-                extra={"attempt": attempts, "retry_in_s": countdown, "error": str(error)},
-            )
+            _retry_log(error, early=early, attempts=attempts, countdown=countdown)
             raise retry_later(countdown, error) from error
         logger.info(f"event {outcome}", extra={"attempt": attempt + 1, "replay": replay})
         return outcome
     finally:
         event_var.reset(token)
+
+
+def _retry_log(error: Exception, *, early: bool, attempts: int, countdown: float) -> None:
+    details = {"attempt": attempts, "retry_in_s": countdown, "error": str(error)}
+    if not early:
+        logger.warning("event handler failed; retrying", extra=details)
+        return
+    # Waiting for another event is ordinary; waiting longer than a failing handler would be
+    # retried is worth a look before it ends as a dead letter.
+    level = logging.WARNING if attempts >= settings.EVENTS_MAX_ATTEMPTS else logging.INFO
+    logger.log(level, "event arrived early; retrying", extra=details)
 
 
 def retry_backoff(attempt: int) -> float:

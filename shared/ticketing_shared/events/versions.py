@@ -6,7 +6,18 @@ applied (a redelivery), and a newer one means one in between is still on its way
 """
 
 
-class VersionGap(Exception):
+class EventArrivedEarly(Exception):
+    """This event cannot be applied yet: it depends on another one, not yet applied, that is
+    still on its way (its aggregate's previous version, or an event about another aggregate).
+
+    Not a failure: the consumer retries it with backoff on a budget of its own,
+    `EVENTS_MAX_EARLY_ATTEMPTS`, larger than a failing handler's, since under a backlog of
+    the queue the event it waits for can take far longer than a retried failure should.
+    A service raises a subclass naming what its event waits for.
+    """
+
+
+class VersionGap(EventArrivedEarly):
     """An event arrived before the one it follows; it is retried after a pause."""
 
     def __init__(self, *, current: int | None, incoming: int) -> None:
