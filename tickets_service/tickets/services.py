@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, NotFound
 from ticketing_shared.events.outbox import event_publish_on_commit
-from ticketing_shared.events.versions import version_is_next
+from ticketing_shared.events.versions import EventArrivedEarly, version_is_next
 from tickets.models import OrderCopy, Ticket
 from tickets.search import search_key
 
@@ -33,11 +33,11 @@ class TicketVersionConflict(ApplicationError):
     default_message = TICKET_CHANGED
 
 
-class TicketNotYetKnown(Exception):
+class TicketNotYetKnown(EventArrivedEarly):
     """An order event names a ticket this service does not have (yet): retried, not dropped."""
 
 
-class TicketHeldByAnotherOrder(Exception):
+class TicketHeldByAnotherOrder(EventArrivedEarly):
     """An order event wants a ticket another order still holds: that order's cancellation is
     still on its way, so the event is retried until it has been applied."""
 
