@@ -10,23 +10,16 @@ which the worker processes the tests start inherit, and in the settings, for wha
 """
 
 import os
-import socket
 
 import pytest
 from django.conf import settings
 
-from ticketing_shared.testing.bus.harness import RedisServer
+from ticketing_shared.testing.bus.harness import RedisServer, free_port
 
 pytest_plugins = ["ticketing_shared.testing.fixtures"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-os.environ.setdefault("BUS_REDIS_PORT", str(_free_port()))
+os.environ.setdefault("BUS_REDIS_PORT", str(free_port()))
 BUS_BROKER_URL = f"redis://127.0.0.1:{os.environ['BUS_REDIS_PORT']}/0"
 os.environ["CELERY_BROKER_URL"] = BUS_BROKER_URL
 settings.CELERY_BROKER_URL = BUS_BROKER_URL

@@ -5,6 +5,7 @@ import pytest
 import tests.celery_app  # noqa: F401 (the Celery app the sample service publishes through)
 from ticketing_shared.testing.bus.harness import (
     SOLO_POOL,
+    STANDIN_TABLES,
     CeleryProcess,
     ConsumerDatabase,
     RedisServer,
@@ -13,14 +14,6 @@ from ticketing_shared.testing.bus.harness import (
 )
 
 pytest_plugins = ["ticketing_shared.testing.fixtures"]
-
-CONSUMER_TABLES = (
-    "copies_copy",
-    "copies_application",
-    "events_inboxevent",
-    "events_deadletter",
-    "events_outboxevent",
-)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +50,7 @@ def consumer_databases():
 @pytest.fixture
 def consumers(consumer_databases):
     for database in consumer_databases.values():
-        database.empty(*CONSUMER_TABLES)
+        database.empty(*STANDIN_TABLES)
     return consumer_databases
 
 

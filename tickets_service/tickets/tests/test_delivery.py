@@ -20,6 +20,7 @@ from django.db import connection
 from ticketing_shared.events.models import DeadLetter, InboxEvent, OutboxEvent
 from ticketing_shared.events.names import events_queue
 from ticketing_shared.testing.bus.harness import (
+    STANDIN_TABLES,
     CeleryProcess,
     ConsumerDatabase,
     StandinPublisher,
@@ -34,13 +35,6 @@ from tickets.tests.factories import TicketFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TICKETS_SERVICE_DIR = Path(__file__).resolve().parents[2]
-STANDIN_TABLES = (
-    "copies_copy",
-    "copies_application",
-    "events_inboxevent",
-    "events_deadletter",
-    "events_outboxevent",
-)
 
 
 # --- fixtures ---------------------------------------------------------------------------------

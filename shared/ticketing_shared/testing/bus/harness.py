@@ -6,6 +6,7 @@ tests (`shared/tests/conftest.py`), the services' delivery tests and the benchma
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,23 @@ SHORT_TIMEOUTS = {
     "EVENTS_RETRY_BACKOFF_MAX": "1",
     "EVENTS_SWEEP_INTERVAL_SECONDS": "0.5",
 }
+
+
+# Every table a stand-in service writes, emptied between tests (ConsumerDatabase.empty).
+STANDIN_TABLES = (
+    "copies_copy",
+    "copies_application",
+    "events_inboxevent",
+    "events_deadletter",
+    "events_outboxevent",
+)
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server of a test run's own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def eventually(
