@@ -1,0 +1,170 @@
+"""The orders API (contract §5): thin views over `services` and `selectors`."""
+
+import uuid
+
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.models import Order
+from orders.selectors import order_get_for_buyer, order_list_for_buyer
+from orders.services import (
+    CANNOT_CANCEL_COMPLETED,
+    OWN_TICKET,
+    TICKET_ALREADY_RESERVED,
+    expires_at_as_event_string,
+    order_cancel,
+    order_create,
+)
+from ticketing_shared.openapi import error_response, operation_responses
+
+TICKET_ID_REQUIRED = "TicketId must be provided"
+NOT_AUTHORIZED = "Not authorized"
+NOT_FOUND = "Not Found"
+SIGNED_OUT = error_response("Not signed in", (NOT_AUTHORIZED, None))
+
+
+@extend_schema_field({"type": "string", "format": "uuid"})
+class TicketIdField(serializers.Field):
+    """A ticket id as the client sent it. Anything that is not a UUID names no ticket: 404,
+    as an unknown one (contract §2), so it is passed on as None rather than refused here."""
+
+    default_error_messages = {"required": TICKET_ID_REQUIRED, "null": TICKET_ID_REQUIRED}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("required")
+        try:
+            return uuid.UUID(data)
+        except ValueError:
+            return None
+
+
+class OrderTicketSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=9, decimal_places=2, coerce_to_string=False)
+    version = serializers.IntegerField(min_value=0)
+
+
+@extend_schema_field(
+    {"type": "string", "format": "date-time", "example": "2026-11-30T10:15:00.000Z"}
+)
+class ExpiresAtField(serializers.Field):
+    """ISO-8601 UTC with milliseconds and `Z` (contract §5), whatever DRF's own format."""
+
+    def to_representation(self, order: Order) -> str:
+        return expires_at_as_event_string(order)
+
+
+@extend_schema_serializer(component_name="Order")
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    userId = serializers.UUIDField(source="user_id")  # the contract's camelCase
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    expiresAt = ExpiresAtField(source="*")
+    version = serializers.IntegerField(min_value=0)
+    ticket = OrderTicketSerializer()
+
+
+ORDER_NOT_FOUND = error_response("No such order", (NOT_FOUND, None))
+
+
+class OrderListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="OrderInput")
+    class InputSerializer(serializers.Serializer):
+        ticketId = TicketIdField()  # the contract's camelCase
+
+    @extend_schema(
+        summary="Order a ticket: it is held for the buyer until the order expires",
+        request=InputSerializer,
+        examples=[
+            OpenApiExample(
+                "An order",
+                value={"ticketId": "6f1c2b9e-4a8d-4c3e-9f5a-2b7d8e9f0a1b"},
+                request_only=True,
+            )
+        ],
+        responses=operation_responses(
+            {
+                201: OpenApiResponse(OrderOutputSerializer, description="Created, `created`"),
+                400: error_response(
+                    "No ticket id, the ticket already reserved, or one's own",
+                    (TICKET_ID_REQUIRED, "ticketId"),
+                    (TICKET_ALREADY_RESERVED, None),
+                    (OWN_TICKET, None),
+                ),
+                401: SIGNED_OUT,
+                404: error_response("No such ticket", (NOT_FOUND, None)),
+            },
+            takes_body=True,
+        ),
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket_id = serializer.validated_data["ticketId"]
+        if ticket_id is None:
+            return Response({"errors": [{"message": NOT_FOUND}]}, status=status.HTTP_404_NOT_FOUND)
+        order = order_create(buyer_id=request.user.id, ticket_id=ticket_id)
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The signed-in buyer's orders, every status, newest first",
+        responses=operation_responses(
+            {
+                200: OpenApiResponse(OrderOutputSerializer(many=True), description="All"),
+                401: SIGNED_OUT,
+            },
+            takes_body=False,
+        ),
+    )
+    def get(self, request):
+        orders = order_list_for_buyer(user_id=request.user.id)
+        return Response(OrderOutputSerializer(orders, many=True).data)
+
+
+class OrderDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="One of the buyer's orders",
+        responses=operation_responses(
+            {
+                200: OpenApiResponse(OrderOutputSerializer, description="The order"),
+                401: error_response("Not signed in, or another's order", (NOT_AUTHORIZED, None)),
+                404: ORDER_NOT_FOUND,
+            },
+            takes_body=False,
+        ),
+    )
+    def get(self, request, order_id: uuid.UUID):
+        order = order_get_for_buyer(order_id=order_id, user_id=request.user.id)
+        return Response(OrderOutputSerializer(order).data)
+
+    @extend_schema(
+        summary="Cancel one of the buyer's orders: the ticket is free again",
+        description="Cancelling a cancelled order changes nothing (204 again).",
+        responses=operation_responses(
+            {
+                204: OpenApiResponse(description="Cancelled"),
+                400: error_response("A completed order", (CANNOT_CANCEL_COMPLETED, None)),
+                401: error_response("Not signed in, or another's order", (NOT_AUTHORIZED, None)),
+                404: ORDER_NOT_FOUND,
+            },
+            takes_body=False,
+        ),
+    )
+    def delete(self, request, order_id: uuid.UUID):
+        order_cancel(order_id=order_id, user_id=request.user.id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
