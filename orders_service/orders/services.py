@@ -8,10 +8,12 @@ payments keep see every version, in order, with no gap.
 The copies of tickets (`TicketCopy`) are kept by tickets' events, in each ticket's version order.
 """
 
+import logging
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,10 +24,14 @@ from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, 
 from ticketing_shared.events.outbox import event_publish_on_commit
 from ticketing_shared.events.versions import version_is_next
 
+logger = logging.getLogger(__name__)
+
 TICKET_ALREADY_RESERVED = "Ticket is already reserved"
 OWN_TICKET = "You cannot buy your own ticket"
 CANNOT_CANCEL_COMPLETED = "Cannot cancel a completed order"
 ORDER_CHANGED = "The order was changed meanwhile: load it again and retry"
+# The task that expires one order when it is due (orders.tasks).
+ORDER_EXPIRY_TASK = "orders.tasks.order_expire_if_due"
 # The constraint that keeps a ticket to one holding order (orders.models.Order.Meta).
 ONE_HOLDING_ORDER_PER_TICKET = "order_one_holding_per_ticket"
 
@@ -86,7 +92,26 @@ def order_create(*, buyer_id: uuid.UUID, ticket_id: uuid.UUID) -> Order:
             raise ApplicationError(TICKET_ALREADY_RESERVED) from error
         raise
     event_publish_on_commit(subject="order:created", data=_order_created_event_data(order))
+    transaction.on_commit(lambda: _order_expiry_task_send(order))
     return order
+
+
+def _order_expiry_task_send(order: Order) -> None:
+    """The fast path of expiry: a task due when the order is (the sweep remains the truth).
+
+    Only for a window shorter than the broker's visibility timeout: Redis hands a message
+    unacknowledged for longer to a second worker, so a longer countdown would run several
+    times. Nothing is lost without it (a broker outage, a long window): the sweep cancels the
+    order within one period of its being due.
+    """
+    due_in = (order.expires_at - timezone.now()).total_seconds()
+    due_in += settings.ORDERS_EXPIRATION_GRACE_SECONDS
+    if due_in >= settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+        return
+    try:
+        current_app.send_task(ORDER_EXPIRY_TASK, args=[str(order.id)], countdown=max(due_in, 0))
+    except Exception as error:  # the broker's: its failures must not fail the purchase
+        logger.warning("order expiry task not sent; the sweep will expire it", exc_info=error)
 
 
 @transaction.atomic
@@ -126,6 +151,22 @@ class OrderNotYetKnown(Exception):
     is only ever made for an order orders announced), so it ends as a dead letter to look at."""
 
 
+@transaction.atomic
+def order_expire_if_due(*, order_id: uuid.UUID) -> bool:
+    """The expiry task: cancels the order if it is still open and due. A late task (the order
+    paid, cancelled, expired by the sweep, or held by someone else right now) changes nothing;
+    the sweep covers what it skips."""
+    order = (
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(pk=order_id, status__in=Order.OPEN, expires_at__lte=_expiry_due_before())
+        .first()
+    )
+    if order is None:
+        return False
+    _order_change_publish_on_commit(order, subject="order:cancelled", status=Order.Status.CANCELLED)
+    return True
+
+
 def order_expire_due(*, batch_size: int = 100) -> int:
     """Cancels the open orders past their expiry (plus the grace that lets a payment begun
     in time finish), batch by batch; returns how many. Rows another process holds are skipped
@@ -140,10 +181,9 @@ def order_expire_due(*, batch_size: int = 100) -> int:
 
 @transaction.atomic
 def _order_expire_batch(*, batch_size: int) -> int:
-    due = timezone.now() - timedelta(seconds=settings.ORDERS_EXPIRATION_GRACE_SECONDS)
     orders = list(
         Order.objects.select_for_update(skip_locked=True)
-        .filter(status__in=Order.OPEN, expires_at__lte=due)
+        .filter(status__in=Order.OPEN, expires_at__lte=_expiry_due_before())
         .order_by("expires_at")[:batch_size]
     )
     for order in orders:
@@ -166,6 +206,11 @@ def ticket_copy_apply(
         pk=ticket_id,
         defaults={"version": version, "title": title, "price": price, "user_id": user_id},
     )
+
+
+def _expiry_due_before():
+    """Orders that expired before this are cancelled: their expiry plus the grace is past."""
+    return timezone.now() - timedelta(seconds=settings.ORDERS_EXPIRATION_GRACE_SECONDS)
 
 
 def _order_locked(order_id: uuid.UUID) -> Order:

@@ -12,6 +12,7 @@ from orders.services import (
     order_complete_for_payment,
     order_create,
     order_expire_due,
+    order_expire_if_due,
     ticket_copy_apply,
 )
 from orders.tests.factories import OrderFactory, TicketCopyFactory
@@ -178,3 +179,55 @@ def test_order_create_holds_the_expiry_the_setting_gives(settings):
 
     assert timedelta(seconds=89) < order.expires_at - before < timedelta(seconds=91)
     assert order.expires_at.microsecond % 1000 == 0
+
+
+@pytest.mark.django_db
+class TestOrderExpireIfDue:
+    """The expiry task's work: the fast path beside the sweep."""
+
+    @pytest.fixture(autouse=True)
+    def _no_grace(self, settings):
+        settings.ORDERS_EXPIRATION_GRACE_SECONDS = 0
+
+    def test_cancels_an_open_order_that_is_due(self):
+        order = OrderFactory(expires_at=timezone.now() - timedelta(seconds=1))
+
+        assert order_expire_if_due(order_id=order.id) is True
+        order.refresh_from_db()
+        assert (order.status, order.version) == ("cancelled", 1)
+
+    @pytest.mark.parametrize("status", ["cancelled", "complete"])
+    def test_a_late_task_changes_nothing(self, status):
+        order = OrderFactory(expires_at=timezone.now() - timedelta(seconds=1), status=status)
+
+        assert order_expire_if_due(order_id=order.id) is False
+        assert subjects_published() == []
+
+    def test_a_task_run_early_changes_nothing(self):
+        order = OrderFactory()
+
+        assert order_expire_if_due(order_id=order.id) is False
+        order.refresh_from_db()
+        assert order.status == "created"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_sends_its_expiry_task_when_the_window_is_short(settings, bus_redis):
+    settings.ORDERS_EXPIRATION_SECONDS = 30
+    bus_redis.client().delete("orders.tasks")
+
+    order_create(buyer_id=uuid.uuid4(), ticket_id=TicketCopyFactory().id)
+
+    assert bus_redis.queue_length("orders.tasks") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_window_beyond_the_visibility_timeout_sends_none(settings, bus_redis):
+    settings.ORDERS_EXPIRATION_SECONDS = settings.CELERY_BROKER_TRANSPORT_OPTIONS[
+        "visibility_timeout"
+    ]
+    bus_redis.client().delete("orders.tasks")
+
+    order_create(buyer_id=uuid.uuid4(), ticket_id=TicketCopyFactory().id)
+
+    assert bus_redis.queue_length("orders.tasks") == 0
