@@ -161,6 +161,11 @@ class OrderDetailApi(APIView):
                 400: error_response("A completed order", (CANNOT_CANCEL_COMPLETED, None)),
                 401: error_response("Not signed in, or another's order", (NOT_AUTHORIZED, None)),
                 404: ORDER_NOT_FOUND,
+                # The operation reads no body, but DELETE is an unsafe method: the cross-site
+                # guard (ticketing_shared.api_guard) refuses a body that is not JSON all the same.
+                415: error_response(
+                    "A body that is not JSON", ("Content-Type must be application/json", None)
+                ),
             },
             takes_body=False,
         ),
