@@ -119,21 +119,35 @@ class RedisServer:
 
 class ConsumerDatabase:
     """The database of one stand-in service, made fresh for a run; named after the service and
-    this process unless `name` says otherwise, so that two runs never share one."""
+    this process unless `name` says otherwise, so that two runs never share one. Given
+    `service_dir` (e.g. `tickets_service/`), it is the real service's database instead, migrated
+    from that folder with that service's settings (`config.settings`), as its `manage.py migrate`
+    does: for a suite whose own test database holds another service's tables."""
 
-    def __init__(self, service: str, *, name: str | None = None) -> None:
+    def __init__(
+        self, service: str, *, name: str | None = None, service_dir: Path | None = None
+    ) -> None:
         self.service = service
         self.name = name or f"ticketing_bustest_{service}_{os.getpid()}"
         self.url = f"postgres://postgres@127.0.0.1:5432/{self.name}"
+        self.service_dir = service_dir
 
     def create(self) -> None:
         postgres_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         postgres_admin(f'CREATE DATABASE "{self.name}"')
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
-            env=worker_environment(self.service, self.url),
+            env=self.environment(),
+            cwd=self.service_dir,
             check=True,
         )
+
+    def environment(self, **extra: str) -> dict:
+        """The environment of a process of this service on this database (`worker_environment`),
+        the real service's settings where it is one."""
+        if self.service_dir is not None:
+            extra = {"DJANGO_SETTINGS_MODULE": "config.settings", **extra}
+        return worker_environment(self.service, self.url, **extra)
 
     def drop(self) -> None:
         postgres_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
