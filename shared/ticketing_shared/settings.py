@@ -341,11 +341,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+EVENTS_SWEEP_INTERVAL_SECONDS = env.float("EVENTS_SWEEP_INTERVAL_SECONDS", default=2.0)
 # A service adds its own periodic tasks: CELERY_BEAT_SCHEDULE = {**CELERY_BEAT_SCHEDULE, ...}.
 CELERY_BEAT_SCHEDULE = {
     "events-outbox-sweep": {
         "task": OUTBOX_SWEEP_TASK,
-        "schedule": env.float("EVENTS_SWEEP_INTERVAL_SECONDS", default=2.0),
+        "schedule": EVENTS_SWEEP_INTERVAL_SECONDS,
+        # A sweep no worker took within its period is dropped: the next one does its work,
+        # and a worker back from an outage does not run the hundreds queued meanwhile.
+        "options": {"expires": EVENTS_SWEEP_INTERVAL_SECONDS},
     },
     # At a time of day, not every 24 h: an interval restarts with beat, so a beat redeployed
     # more often than daily would never get to run it.

@@ -86,7 +86,7 @@ class Ticket(models.Model):
 
 class OrderCopy(models.Model):
     """What tickets knows of an order: enough to apply order events in each order's version
-    order (contract §7), so that an order's cancellation never overtakes its creation."""
+    order (contract §7), and to ignore a creation that comes after its order's cancellation."""
 
     class Status(models.TextChoices):
         CREATED = "created"

@@ -6,7 +6,8 @@ one in a conditional update and exactly one `ticket:updated` is recorded, so the
 services keep see every version, in order, with no gap.
 
 Order events (`tickets.handlers`) reserve, free and sell tickets. They are applied in each
-order's version order (`OrderCopy`), so an order's cancellation never overtakes its creation.
+order's version order (`OrderCopy`), but for a cancellation, an order's last event, which
+ends an order whose creation has not come yet (`ticket_release_for_order`).
 """
 
 import uuid
@@ -130,7 +131,24 @@ def ticket_release_for_order(
     *, order_id: uuid.UUID, order_version: int, ticket_id: uuid.UUID
 ) -> None:
     """`order:cancelled`: the ticket is available again, but only if this very order still
-    holds it; a cancellation never frees a ticket another order has reserved since."""
+    holds it; a cancellation never frees a ticket another order has reserved since.
+
+    A cancellation is an order's last event, so it does not wait for the order's creation:
+    an order never applied here holds no ticket, and now never will. It is recorded as
+    cancelled, and its creation, if it comes, is then an old version, ignored. Waiting would
+    deadlock when another order's creation came first and took the ticket: this order's
+    creation would wait for the ticket, and its cancellation for its creation.
+    """
+    if not OrderCopy.objects.select_for_update().filter(pk=order_id).exists():
+        # A creation being applied at this moment inserts the same row: one of the two
+        # transactions then fails on the key, and its event is retried after the other.
+        OrderCopy.objects.create(
+            id=order_id,
+            ticket_id=ticket_id,
+            version=order_version,
+            status=OrderCopy.Status.CANCELLED,
+        )
+        return
 
     def release(ticket: Ticket) -> dict:
         if ticket.order_id == order_id and ticket.status == Ticket.Status.RESERVED:

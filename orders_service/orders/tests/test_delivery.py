@@ -431,15 +431,6 @@ def test_after_buy_cancel_and_buy_by_another_the_copy_in_orders_is_the_ticket_in
     assert not DeadLetter.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "tickets: the first order's creation waits for the ticket the second order holds, and "
-        "its cancellation waits for its creation (a version gap): neither ever applies, both "
-        "become dead letters"
-    ),
-)
 def test_a_second_buyers_order_overtaking_the_first_ones_events_ends_as_in_order(
     sign_in, api_client, tickets, tickets_worker_start, orders_processes, bus
 ):
