@@ -84,3 +84,13 @@ def test_an_overlong_path_is_not_found():
 
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
+
+
+@pytest.mark.parametrize("version", ["\n", "\r", "\x00", "\u2028", "zz"])
+def test_a_version_query_names_nothing_in_the_schema(version):
+    # drf-spectacular would echo it into the schema and into Content-Disposition (a 500).
+    response = Client().get("/api/sample/schema", {"version": version})
+
+    assert response.status_code == 200
+    assert version not in response["Content-Disposition"]
+    assert f"({version})" not in response.content.decode()
