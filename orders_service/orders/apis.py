@@ -1,5 +1,6 @@
 """The orders API (contract §5): thin views over `services` and `selectors`."""
 
+import re
 import uuid
 
 from drf_spectacular.utils import (
@@ -27,6 +28,7 @@ from orders.services import (
 from ticketing_shared.openapi import error_response, operation_responses
 
 TICKET_ID_REQUIRED = "TicketId must be provided"
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 NOT_AUTHORIZED = "Not authorized"
 NOT_FOUND = "Not Found"
 SIGNED_OUT = error_response("Not signed in", (NOT_AUTHORIZED, None))
@@ -42,17 +44,22 @@ class TicketIdField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str) or not data.strip():
             self.fail("required")
-        try:
-            return uuid.UUID(data)
-        except ValueError:
+        # The form ids have everywhere here (any case): uuid.UUID() also reads braces, urn:
+        # prefixes and undashed hex, which the paths' ids refuse.
+        if not CANONICAL_UUID.fullmatch(data):
             return None
+        return uuid.UUID(data)
 
 
 class OrderTicketSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    title = serializers.CharField()
-    price = serializers.DecimalField(max_digits=9, decimal_places=2, coerce_to_string=False)
-    version = serializers.IntegerField(min_value=0)
+    """The ticket as it was bought (the order's own record of it)."""
+
+    id = serializers.UUIDField(source="ticket_id")
+    title = serializers.CharField(source="ticket_title")
+    price = serializers.DecimalField(
+        source="ticket_price", max_digits=9, decimal_places=2, coerce_to_string=False
+    )
+    version = serializers.IntegerField(source="ticket_version", min_value=0)
 
 
 @extend_schema_field(
@@ -72,7 +79,7 @@ class OrderOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Order.Status.choices)
     expiresAt = ExpiresAtField(source="*")
     version = serializers.IntegerField(min_value=0)
-    ticket = OrderTicketSerializer()
+    ticket = OrderTicketSerializer(source="*")
 
 
 ORDER_NOT_FOUND = error_response("No such order", (NOT_FOUND, None))

@@ -44,6 +44,12 @@ class Order(models.Model):
     # Users live in the auth service: only their ids are kept here.
     user_id = models.UUIDField()
     ticket = models.ForeignKey(TicketCopy, on_delete=models.PROTECT, related_name="orders")
+    # The ticket as it was bought: what the order shows and what the buyer is charged
+    # (`order:created` carries the price), whatever the seller's edits that reach the copy
+    # later (one can, made before tickets learned of the order).
+    ticket_title = models.CharField(max_length=200)
+    ticket_price = models.DecimalField(max_digits=9, decimal_places=2)
+    ticket_version = models.PositiveIntegerField()
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.CREATED)
     expires_at = models.DateTimeField()
     version = models.PositiveIntegerField(default=0)

@@ -54,7 +54,7 @@ def _order_created_event_data(order: Order) -> dict:
         "status": order.status,
         "userId": str(order.user_id),
         "expiresAt": expires_at_as_event_string(order),
-        "ticket": {"id": str(order.ticket_id), "price": f"{order.ticket.price:.2f}"},
+        "ticket": {"id": str(order.ticket_id), "price": f"{order.ticket_price:.2f}"},
     }
 
 
@@ -82,6 +82,9 @@ def order_create(*, buyer_id: uuid.UUID, ticket_id: uuid.UUID) -> Order:
             order = Order.objects.create(
                 user_id=buyer_id,
                 ticket=ticket,
+                ticket_title=ticket.title,
+                ticket_price=ticket.price,
+                ticket_version=ticket.version,
                 # Milliseconds, as the contract shows it: what is stored is what is announced.
                 expires_at=expires_at.replace(microsecond=expires_at.microsecond // 1000 * 1000),
                 created_at=now,

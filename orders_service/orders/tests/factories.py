@@ -30,4 +30,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
     user_id = factory.LazyFunction(uuid.uuid4)
     ticket = factory.SubFactory(TicketCopyFactory)
+    ticket_title = factory.SelfAttribute("ticket.title")
+    ticket_price = factory.SelfAttribute("ticket.price")
+    ticket_version = factory.SelfAttribute("ticket.version")
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=15))

@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from orders.models import Order
+from orders.models import Order, TicketCopy
 from orders.tests.factories import OrderFactory, TicketCopyFactory
 from ticketing_shared.events.models import OutboxEvent
 
@@ -105,6 +105,32 @@ class TestCreate:
         response = buy(signed_in_client, ticket.id)
 
         assert messages_of(response) == [("You cannot buy your own ticket", None)]
+
+    def test_the_order_keeps_the_ticket_as_it_was_bought(self, signed_in_client):
+        # A seller's edit made before tickets learned of the order reaches the copy later.
+        ticket = TicketCopyFactory(title="Concert", price="20.00")
+        order_id = buy(signed_in_client, ticket.id).json()["id"]
+        TicketCopy.objects.filter(pk=ticket.id).update(title="Renamed", price="500.00", version=1)
+
+        shown = signed_in_client.get(f"/api/orders/{order_id}").json()["ticket"]
+
+        assert shown == {"id": str(ticket.id), "title": "Concert", "price": 20.0, "version": 0}
+        assert published("order:created")[0]["ticket"]["price"] == "20.00"
+
+    @pytest.mark.parametrize(
+        "form", ["{%s}", "urn:uuid:%s", "%s-", " %s"], ids=["braces", "urn", "suffix", "space"]
+    )
+    def test_a_ticket_id_in_another_form_than_the_paths_is_404(self, signed_in_client, form):
+        ticket = TicketCopyFactory()
+
+        response = buy(signed_in_client, form % ticket.id)
+
+        assert response.status_code == 404
+
+    def test_a_ticket_id_in_capitals_is_the_same_id(self, signed_in_client):
+        ticket = TicketCopyFactory()
+
+        assert buy(signed_in_client, str(ticket.id).upper()).status_code == 201
 
 
 class TestListAndShow:
