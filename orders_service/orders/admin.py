@@ -3,10 +3,11 @@ from django.utils.html import format_html_join
 
 from orders.models import Order, TicketCopy
 from ticketing_shared.events.models import OutboxEvent
+from ticketing_shared.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Orders change through the buyer, payments and expiry, each announcing the change: here
     they are read, with the events each one announced, in order."""
 
@@ -49,29 +50,10 @@ class OrderAdmin(admin.ModelAdmin):
             or "none"
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Viewing only: the page shows the fields and the history, and saves nothing.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TicketCopy)
-class TicketCopyAdmin(admin.ModelAdmin):
-    """Kept by tickets' events alone: read-only."""
+class TicketCopyAdmin(ReadOnlyAdmin):
+    """Kept by tickets' events alone."""
 
     list_display = ["title", "price", "version", "user_id", "updated_at"]
     search_fields = ["=id", "title"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
 from ticketing_shared.errors.exceptions import ApplicationError
+from ticketing_shared.readonly_admin import ReadOnlyAdmin
 from tickets.models import OrderCopy, Ticket
 from tickets.search import search_key
 from tickets.services import ticket_update_by_staff
@@ -83,18 +84,9 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderCopy)
-class OrderCopyAdmin(admin.ModelAdmin):
-    """Kept by order events alone: read-only."""
+class OrderCopyAdmin(ReadOnlyAdmin):
+    """Kept by order events alone."""
 
     list_display = ["id", "ticket_id", "status", "version", "updated_at"]
     list_filter = ["status"]
     search_fields = ["=id", "=ticket_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,22 +5,11 @@ import pytest
 
 from orders.models import Order, TicketCopy
 from orders.tests.factories import OrderFactory, TicketCopyFactory
-from ticketing_shared.events.models import OutboxEvent
+from ticketing_shared.testing.api import error_messages, events_published
 
 pytestmark = pytest.mark.django_db
 
 EXPIRES_AT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-def messages_of(response) -> list[tuple[str, str | None]]:
-    return [(error["message"], error.get("field")) for error in response.json()["errors"]]
-
-
-def published(subject: str) -> list[dict]:
-    return [
-        event.envelope["data"]
-        for event in OutboxEvent.objects.filter(subject=subject).order_by("position")
-    ]
 
 
 def buy(client, ticket_id):
@@ -39,14 +28,14 @@ class TestCreate:
         response = signed_in_client.post("/api/orders", body, format="json")
 
         assert response.status_code == 400
-        assert messages_of(response) == [("TicketId must be provided", "ticketId")]
+        assert error_messages(response) == [("TicketId must be provided", "ticketId")]
 
     @pytest.mark.parametrize("ticket_id", [uuid.uuid4(), "not-a-uuid", "1"])
     def test_an_unknown_or_malformed_ticket_is_404(self, signed_in_client, ticket_id):
         response = buy(signed_in_client, ticket_id)
 
         assert response.status_code == 404
-        assert messages_of(response) == [("Not Found", None)]
+        assert error_messages(response) == [("Not Found", None)]
 
     def test_reserves_the_ticket_and_publishes_order_created(self, signed_in_client, settings):
         settings.ORDERS_EXPIRATION_SECONDS = 60
@@ -67,7 +56,7 @@ class TestCreate:
             "price": 20.0,
             "version": 0,
         }
-        assert published("order:created") == [
+        assert events_published("order:created") == [
             {
                 "id": str(order.id),
                 "version": 0,
@@ -84,13 +73,13 @@ class TestCreate:
         response = buy(signed_in_client, order.ticket_id)
 
         assert response.status_code == 400
-        assert messages_of(response) == [("Ticket is already reserved", None)]
+        assert error_messages(response) == [("Ticket is already reserved", None)]
         assert Order.objects.count() == 1
 
     def test_a_sold_ticket_is_400(self, signed_in_client):
         order = OrderFactory(status="complete")
 
-        assert messages_of(buy(signed_in_client, order.ticket_id)) == [
+        assert error_messages(buy(signed_in_client, order.ticket_id)) == [
             ("Ticket is already reserved", None)
         ]
 
@@ -104,7 +93,7 @@ class TestCreate:
 
         response = buy(signed_in_client, ticket.id)
 
-        assert messages_of(response) == [("You cannot buy your own ticket", None)]
+        assert error_messages(response) == [("You cannot buy your own ticket", None)]
 
     def test_the_order_keeps_the_ticket_as_it_was_bought(self, signed_in_client):
         # A seller's edit made before tickets learned of the order reaches the copy later.
@@ -115,7 +104,7 @@ class TestCreate:
         shown = signed_in_client.get(f"/api/orders/{order_id}").json()["ticket"]
 
         assert shown == {"id": str(ticket.id), "title": "Concert", "price": 20.0, "version": 0}
-        assert published("order:created")[0]["ticket"]["price"] == "20.00"
+        assert events_published("order:created")[0]["ticket"]["price"] == "20.00"
 
     @pytest.mark.parametrize(
         "form", ["{%s}", "urn:uuid:%s", "%s-", " %s"], ids=["braces", "urn", "suffix", "space"]
@@ -161,7 +150,7 @@ class TestListAndShow:
         response = signed_in_client.get(f"/api/orders/{order.id}")
 
         assert response.status_code == 401
-        assert messages_of(response) == [("Not authorized", None)]
+        assert error_messages(response) == [("Not authorized", None)]
 
     @pytest.mark.parametrize("order_id", [uuid.uuid4(), "nope"])
     def test_an_unknown_or_malformed_order_is_404(self, signed_in_client, order_id):
@@ -177,7 +166,7 @@ class TestCancel:
         assert response.status_code == 204
         order.refresh_from_db()
         assert (order.status, order.version) == ("cancelled", 1)
-        assert published("order:cancelled") == [
+        assert events_published("order:cancelled") == [
             {"id": str(order.id), "version": 1, "ticket": {"id": str(order.ticket_id)}}
         ]
 
@@ -190,7 +179,7 @@ class TestCancel:
         assert response.status_code == 204
         order.refresh_from_db()
         assert order.version == 1
-        assert len(published("order:cancelled")) == 1
+        assert len(events_published("order:cancelled")) == 1
 
     def test_a_completed_order_cannot_be_cancelled(self, signed_in_client):
         order = OrderFactory(user_id=signed_in_client.user.id, status="complete")
@@ -198,7 +187,7 @@ class TestCancel:
         response = signed_in_client.delete(f"/api/orders/{order.id}")
 
         assert response.status_code == 400
-        assert messages_of(response) == [("Cannot cancel a completed order", None)]
+        assert error_messages(response) == [("Cannot cancel a completed order", None)]
 
     def test_another_users_order_is_401(self, signed_in_client):
         order = OrderFactory()

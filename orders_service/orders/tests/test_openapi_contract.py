@@ -24,8 +24,7 @@ import pytest
 
 from orders.models import Order
 from orders.tests.factories import OrderFactory, TicketCopyFactory
-from ticketing_shared.testing.schema_contract import service_schema_contract
-from ticketing_shared.testing.tokens import access_token_mint
+from ticketing_shared.testing.schema_contract import service_schema_contract, signed_in_as
 
 ORDERS_SERVICE_DIR = Path(__file__).resolve().parents[2]
 
@@ -38,17 +37,7 @@ BUYER_ID = uuid.UUID("b0e7e400-0000-4000-8000-000000000001")
 ROUTED_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-@schema.auth()
-class SignedInBuyer:
-    """The buyer's access token as a bearer token; minted when the first case needs it, not
-    when the tests are collected, and valid far longer than the run."""
-
-    def get(self, case, context):
-        return access_token_mint(user_id=BUYER_ID)
-
-    def set(self, case, data, context):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
+signed_in_as(schema, user_id=BUYER_ID)
 
 # Tickets to buy (each once: the first order holds it), the buyer's own, and one another
 # buyer's order holds (`_known_state`).

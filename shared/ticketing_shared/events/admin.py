@@ -3,14 +3,7 @@ from django.contrib import admin, messages
 from ticketing_shared.events.dead_letters import dead_letter_replay
 from ticketing_shared.events.models import DeadLetter, InboxEvent, OutboxEvent
 from ticketing_shared.events.outbox import outbox_events_retry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from ticketing_shared.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(OutboxEvent)

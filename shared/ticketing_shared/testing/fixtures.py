@@ -54,3 +54,13 @@ def signed_in_client(sign_in) -> APIClient:
     client = APIClient()
     client.user = sign_in(client)
     return client
+
+
+@pytest.fixture
+def staff_client(sign_in):
+    """A browser signed in as staff with every permission: the admin, by single sign-on."""
+    from django.test import Client
+
+    client = Client()
+    sign_in(client, is_staff=True, is_superuser=True)
+    return client

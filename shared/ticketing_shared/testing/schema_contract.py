@@ -16,6 +16,7 @@ Requests go through WSGI in the test's process, so they reach the test database 
 settings (raise the service's limits there, or 429s answer most cases and hide the rest).
 """
 
+import uuid
 from pathlib import Path
 
 import schemathesis
@@ -46,3 +47,18 @@ def service_schema_contract(
     # earlier runs on this machine found, so CI's fresh clone sends what a developer's run sent.
     config.projects.default.generation.update(max_examples=max_examples, database="none")
     return schemathesis.openapi.from_wsgi(schema_path, get_wsgi_application(), config=config)
+
+
+def signed_in_as(schema: schemathesis.BaseSchema, *, user_id: uuid.UUID) -> None:
+    """Every case `schema` sends carries `user_id`'s access token as a bearer token, minted
+    when the first case needs it, not when the tests are collected, and valid far longer than
+    the run. (Schemathesis's own `ignored_auth` check also sends each without it.)"""
+    from ticketing_shared.testing.tokens import access_token_mint
+
+    @schema.auth()
+    class SignedIn:
+        def get(self, case, context):
+            return access_token_mint(user_id=user_id)
+
+        def set(self, case, data, context):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}

@@ -19,13 +19,6 @@ TICKETS = "/admin/tickets/tickets/ticket/"
 ORDER_COPIES = "/admin/tickets/tickets/ordercopy/"
 
 
-@pytest.fixture
-def admin_client(sign_in) -> Client:
-    client = Client()
-    sign_in(client, is_staff=True, is_superuser=True)
-    return client
-
-
 def sent_to_sign_in(client: Client, response) -> bool:
     """Whether `response` sends the browser, through the admin's own sign-in page, to the
     ticketing account's sign-in, to come back to the admin."""
@@ -68,61 +61,61 @@ def updates_announced() -> list[dict]:
 
 
 class TestTheList:
-    def test_searches_titles(self, admin_client):
+    def test_searches_titles(self, staff_client):
         opera, _jazz = TicketFactory(title="Opera night"), TicketFactory(title="Jazz evening")
 
-        response = admin_client.get(TICKETS, {"q": "opera"})
+        response = staff_client.get(TICKETS, {"q": "opera"})
 
         assert response.status_code == 200
         assert listed_ids(response) == {opera.id}
 
-    def test_searches_titles_as_the_api_does(self, admin_client):
+    def test_searches_titles_as_the_api_does(self, staff_client):
         street, _other = TicketFactory(title="Straße Fest"), TicketFactory(title="Opera")
 
-        response = admin_client.get(TICKETS, {"q": "STRASSE"})
+        response = staff_client.get(TICKETS, {"q": "STRASSE"})
 
         assert listed_ids(response) == {street.id}
 
     @pytest.mark.parametrize("field", ["id", "user_id", "order_id"])
-    def test_searches_exact_ids(self, admin_client, field):
+    def test_searches_exact_ids(self, staff_client, field):
         wanted, _other = TicketFactory(reserved=True), TicketFactory(reserved=True)
 
-        response = admin_client.get(TICKETS, {"q": str(getattr(wanted, field))})
+        response = staff_client.get(TICKETS, {"q": str(getattr(wanted, field))})
 
         assert listed_ids(response) == {wanted.id}
 
-    def test_text_that_is_no_id_still_searches_titles(self, admin_client):
+    def test_text_that_is_no_id_still_searches_titles(self, staff_client):
         # The id fields cannot hold it: a search that tried them with it would fail.
         named, _other = TicketFactory(title="Row 7, not-a-uuid"), TicketFactory()
 
-        response = admin_client.get(TICKETS, {"q": "not-a-uuid"})
+        response = staff_client.get(TICKETS, {"q": "not-a-uuid"})
 
         assert response.status_code == 200
         assert listed_ids(response) == {named.id}
 
-    def test_filters_by_status(self, admin_client):
+    def test_filters_by_status(self, staff_client):
         TicketFactory()
         reserved = TicketFactory(reserved=True)
         TicketFactory(sold=True)
 
-        response = admin_client.get(TICKETS, {"status__exact": "reserved"})
+        response = staff_client.get(TICKETS, {"status__exact": "reserved"})
 
         assert listed_ids(response) == {reserved.id}
 
 
 class TestTheChangeForm:
-    def test_opens_at_the_tickets_version(self, admin_client):
+    def test_opens_at_the_tickets_version(self, staff_client):
         ticket = TicketFactory(version=3)
 
-        response = admin_client.get(f"{TICKETS}{ticket.pk}/change/")
+        response = staff_client.get(f"{TICKETS}{ticket.pk}/change/")
 
         assert response.status_code == 200
         assert response.context["adminform"].form["seen_version"].value() == 3
 
-    def test_edits_title_and_price_as_a_versioned_change_announced(self, admin_client):
+    def test_edits_title_and_price_as_a_versioned_change_announced(self, staff_client):
         ticket = TicketFactory(title="Concert", price=Decimal("20.00"))
 
-        response = change(admin_client, ticket, title="  Concert, row 5  ", price="25.50")
+        response = change(staff_client, ticket, title="  Concert, row 5  ", price="25.50")
 
         [message] = shown_messages(response)
         assert message.endswith("was changed successfully.")
@@ -143,7 +136,7 @@ class TestTheChangeForm:
             }
         ]
 
-    def test_a_form_opened_before_the_last_change_is_refused(self, admin_client):
+    def test_a_form_opened_before_the_last_change_is_refused(self, staff_client):
         ticket = TicketFactory(title="Concert", price=Decimal("20.00"))
         opened_at = change_form(ticket, title="Staff's title", price="99.00")
         # The seller edits the ticket while the form is open.
@@ -154,7 +147,7 @@ class TestTheChangeForm:
             price=Decimal("30.00"),
         )
 
-        response = admin_client.post(f"{TICKETS}{ticket.pk}/change/", opened_at, follow=True)
+        response = staff_client.post(f"{TICKETS}{ticket.pk}/change/", opened_at, follow=True)
 
         assert shown_messages(response) == [TICKET_CHANGED]
         # Back on the form, opened again at the version the ticket is at now.
@@ -168,10 +161,10 @@ class TestTheChangeForm:
         assert [update["version"] for update in updates_announced()] == [1]
 
     @pytest.mark.parametrize("status", ["reserved", "sold"])
-    def test_a_ticket_an_order_holds_is_refused(self, admin_client, status):
+    def test_a_ticket_an_order_holds_is_refused(self, staff_client, status):
         ticket = TicketFactory(title="Concert", price=Decimal("20.00"), **{status: True})
 
-        response = change(admin_client, ticket, title="Other", price="10.00")
+        response = change(staff_client, ticket, title="Other", price="10.00")
 
         assert shown_messages(response) == [CANNOT_EDIT_RESERVED]
         ticket.refresh_from_db()
@@ -179,10 +172,10 @@ class TestTheChangeForm:
         assert updates_announced() == []
 
     @pytest.mark.parametrize("price", ["0", "-1", "1000000.01", "1.234", "abc"])
-    def test_a_price_out_of_range_or_too_precise_is_a_form_error(self, admin_client, price):
+    def test_a_price_out_of_range_or_too_precise_is_a_form_error(self, staff_client, price):
         ticket = TicketFactory(price=Decimal("20.00"))
 
-        response = change(admin_client, ticket, price=price)
+        response = change(staff_client, ticket, price=price)
 
         assert response.status_code == 200
         assert "price" in response.context["adminform"].form.errors
@@ -190,21 +183,21 @@ class TestTheChangeForm:
         assert (ticket.price, ticket.version) == (Decimal("20.00"), 0)
         assert updates_announced() == []
 
-    def test_a_blank_title_is_a_form_error(self, admin_client):
+    def test_a_blank_title_is_a_form_error(self, staff_client):
         ticket = TicketFactory(title="Concert")
 
-        response = change(admin_client, ticket, title="   ")
+        response = change(staff_client, ticket, title="   ")
 
         assert "title" in response.context["adminform"].form.errors
         ticket.refresh_from_db()
         assert (ticket.title, ticket.version) == ("Concert", 0)
 
-    def test_only_title_and_price_are_edited(self, admin_client):
+    def test_only_title_and_price_are_edited(self, staff_client):
         ticket = TicketFactory()
         seller = ticket.user_id
 
         change(
-            admin_client,
+            staff_client,
             ticket,
             title="Renamed",
             user_id=str(uuid.uuid4()),
@@ -217,10 +210,10 @@ class TestTheChangeForm:
         assert (ticket.user_id, ticket.status, ticket.order_id) == (seller, "available", None)
         assert ticket.version == 1
 
-    def test_saving_it_unchanged_makes_no_version(self, admin_client):
+    def test_saving_it_unchanged_makes_no_version(self, staff_client):
         ticket = TicketFactory()
 
-        response = change(admin_client, ticket)
+        response = change(staff_client, ticket)
 
         assert response.status_code == 200
         ticket.refresh_from_db()
@@ -237,10 +230,10 @@ class TestTheChangeForm:
         ],
         ids=repr,
     )
-    def test_the_apis_title_rules_hold_here(self, admin_client, title, stored):
+    def test_the_apis_title_rules_hold_here(self, staff_client, title, stored):
         ticket = TicketFactory(title="Concert")
 
-        response = change(admin_client, ticket, title=title)
+        response = change(staff_client, ticket, title=title)
 
         ticket.refresh_from_db()
         if stored is None:
@@ -251,15 +244,15 @@ class TestTheChangeForm:
 
 
 class TestNoAddingNorDeleting:
-    def test_add_is_not_offered(self, admin_client):
-        assert admin_client.get(f"{TICKETS}add/").status_code == 403
-        assert not admin_client.get(TICKETS).context["has_add_permission"]
+    def test_add_is_not_offered(self, staff_client):
+        assert staff_client.get(f"{TICKETS}add/").status_code == 403
+        assert not staff_client.get(TICKETS).context["has_add_permission"]
 
-    def test_delete_is_not_offered(self, admin_client):
+    def test_delete_is_not_offered(self, staff_client):
         ticket = TicketFactory()
 
-        assert admin_client.get(f"{TICKETS}{ticket.pk}/delete/").status_code == 403
-        admin_client.post(
+        assert staff_client.get(f"{TICKETS}{ticket.pk}/delete/").status_code == 403
+        staff_client.post(
             TICKETS, {"action": "delete_selected", "_selected_action": [str(ticket.pk)]}
         )
 
@@ -267,23 +260,23 @@ class TestNoAddingNorDeleting:
 
 
 class TestOrderCopiesAreReadOnly:
-    def test_staff_see_them(self, admin_client):
+    def test_staff_see_them(self, staff_client):
         copy = OrderCopyFactory()
 
-        assert admin_client.get(ORDER_COPIES).status_code == 200
-        page = admin_client.get(f"{ORDER_COPIES}{copy.pk}/change/")
+        assert staff_client.get(ORDER_COPIES).status_code == 200
+        page = staff_client.get(f"{ORDER_COPIES}{copy.pk}/change/")
         assert page.status_code == 200
         assert not page.context["has_change_permission"]
 
-    def test_nothing_is_added_changed_or_deleted(self, admin_client):
+    def test_nothing_is_added_changed_or_deleted(self, staff_client):
         copy = OrderCopyFactory(version=2, status=OrderCopy.Status.CREATED)
 
-        added = admin_client.get(f"{ORDER_COPIES}add/")
-        changed = admin_client.post(
+        added = staff_client.get(f"{ORDER_COPIES}add/")
+        changed = staff_client.post(
             f"{ORDER_COPIES}{copy.pk}/change/",
             {"ticket_id": str(uuid.uuid4()), "version": "5", "status": "cancelled"},
         )
-        deleted = admin_client.post(f"{ORDER_COPIES}{copy.pk}/delete/", {"post": "yes"})
+        deleted = staff_client.post(f"{ORDER_COPIES}{copy.pk}/delete/", {"post": "yes"})
 
         assert (added.status_code, changed.status_code, deleted.status_code) == (403, 403, 403)
         copy.refresh_from_db()

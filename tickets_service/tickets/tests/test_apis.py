@@ -9,7 +9,7 @@ from django.conf import settings
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from ticketing_shared.events.models import OutboxEvent
+from ticketing_shared.testing.api import error_messages, events_published
 from tickets.apis import TicketOutputSerializer
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
@@ -17,17 +17,6 @@ from tickets.tests.factories import TicketFactory
 pytestmark = pytest.mark.django_db
 
 VALID = {"title": "Concert", "price": 20}
-
-
-def messages_of(response) -> list[tuple[str, str | None]]:
-    return [(error["message"], error.get("field")) for error in response.json()["errors"]]
-
-
-def published(subject: str) -> list[dict]:
-    return [
-        event.envelope["data"]
-        for event in OutboxEvent.objects.filter(subject=subject).order_by("position")
-    ]
 
 
 def create(client, body):
@@ -55,7 +44,7 @@ class TestCreate:
         response = create(api_client, VALID)
 
         assert response.status_code == 401
-        assert messages_of(response) == [("Not authorized", None)]
+        assert error_messages(response) == [("Not authorized", None)]
         assert not Ticket.objects.exists()
 
     def test_a_bearer_token_signs_in_too(self, api_client, sign_in):
@@ -83,19 +72,19 @@ class TestCreate:
         response = create(signed_in_client, body)
 
         assert response.status_code == 400
-        assert messages_of(response) == [("Title is required", "title")]
+        assert error_messages(response) == [("Title is required", "title")]
 
     def test_a_title_is_text(self, signed_in_client):
         response = create(signed_in_client, {"title": 12, "price": 10})
 
-        assert messages_of(response) == [("Title must be a string", "title")]
+        assert error_messages(response) == [("Title must be a string", "title")]
 
     def test_a_title_is_trimmed_and_at_most_200_characters(self, signed_in_client):
         assert create(signed_in_client, {"title": "é" * 200, "price": 1}).status_code == 201
         too_long = create(signed_in_client, {"title": "é" * 201, "price": 1})
         trimmed = create(signed_in_client, {"title": "  Gig \n", "price": 1})
 
-        assert messages_of(too_long) == [("Title must be at most 200 characters", "title")]
+        assert error_messages(too_long) == [("Title must be at most 200 characters", "title")]
         assert trimmed.json()["title"] == "Gig"
 
     @pytest.mark.parametrize(
@@ -107,25 +96,25 @@ class TestCreate:
         response = create(signed_in_client, {"title": "Concert", "price": price})
 
         assert response.status_code == 400
-        assert messages_of(response) == [("Price must be greater than 0", "price")]
+        assert error_messages(response) == [("Price must be greater than 0", "price")]
         assert not Ticket.objects.exists()
 
     def test_a_missing_price(self, signed_in_client):
         response = create(signed_in_client, {"title": "Concert"})
 
-        assert messages_of(response) == [("Price must be greater than 0", "price")]
+        assert error_messages(response) == [("Price must be greater than 0", "price")]
 
     @pytest.mark.parametrize("price", [20.123, "20.123", 0.001, 1e-5], ids=repr)
     def test_a_price_with_more_than_two_decimals(self, signed_in_client, price):
         response = create(signed_in_client, {"title": "Concert", "price": price})
 
-        assert messages_of(response) == [("Price must have at most 2 decimal places", "price")]
+        assert error_messages(response) == [("Price must have at most 2 decimal places", "price")]
 
     @pytest.mark.parametrize("price", [1_000_000.01, "1000001", 10**30], ids=repr)
     def test_a_price_above_a_million(self, signed_in_client, price):
         response = create(signed_in_client, {"title": "Concert", "price": price})
 
-        assert messages_of(response) == [("Price must be at most 1,000,000", "price")]
+        assert error_messages(response) == [("Price must be at most 1,000,000", "price")]
 
     @pytest.mark.parametrize(
         ("price", "stored"),
@@ -150,7 +139,7 @@ class TestCreate:
     def test_both_fields_wrong_says_both(self, signed_in_client):
         response = create(signed_in_client, {"title": "", "price": 0})
 
-        assert sorted(messages_of(response)) == [
+        assert sorted(error_messages(response)) == [
             ("Price must be greater than 0", "price"),
             ("Title is required", "title"),
         ]
@@ -169,7 +158,7 @@ class TestCreate:
             "orderId": None,
             "status": "available",
         }
-        assert published("ticket:created") == [
+        assert events_published("ticket:created") == [
             {
                 "id": str(ticket.id),
                 "version": 0,
@@ -189,7 +178,7 @@ class TestCreate:
         response = create(signed_in_client, {"title": "a\u0000b", "price": 1})
 
         assert response.status_code == 400
-        assert messages_of(response)[0][1] == "title"
+        assert error_messages(response)[0][1] == "title"
 
 
 class TestList:
@@ -229,14 +218,14 @@ class TestList:
 
         response = api_client.get("/api/tickets", {"limit": 1, "cursor": padded})
 
-        assert messages_of(response) == [("Cursor is not one this list gave", "cursor")]
+        assert error_messages(response) == [("Cursor is not one this list gave", "cursor")]
 
     def test_a_cursor_with_a_time_of_no_zone_is_400(self, api_client):
         naive = base64.urlsafe_b64encode(f"2026-01-01T00:00:00|{uuid.uuid4()}".encode()).decode()
 
         response = api_client.get("/api/tickets", {"cursor": naive})
 
-        assert messages_of(response) == [("Cursor is not one this list gave", "cursor")]
+        assert error_messages(response) == [("Cursor is not one this list gave", "cursor")]
 
     def test_pages_follow_the_link_header(self, api_client):
         tickets = [TicketFactory() for _ in range(5)]
@@ -273,7 +262,7 @@ class TestList:
         response = api_client.get("/api/tickets", {"limit": limit})
 
         assert response.status_code == 400
-        assert messages_of(response) == [("Limit must be a whole number from 1 to 200", "limit")]
+        assert error_messages(response) == [("Limit must be a whole number from 1 to 200", "limit")]
 
     @pytest.mark.parametrize(
         "cursor",
@@ -283,7 +272,7 @@ class TestList:
         response = api_client.get("/api/tickets", {"cursor": cursor})
 
         assert response.status_code == 400
-        assert messages_of(response) == [("Cursor is not one this list gave", "cursor")]
+        assert error_messages(response) == [("Cursor is not one this list gave", "cursor")]
 
     def test_search_keeps_titles_containing_the_text_in_any_case(self, api_client):
         TicketFactory(title="Rock CONCERT")
@@ -341,7 +330,7 @@ class TestList:
     def test_a_search_text_too_long_is_400(self, api_client):
         response = api_client.get("/api/tickets", {"q": "a" * 201})
 
-        assert messages_of(response) == [("Search text must be at most 200 characters", "q")]
+        assert error_messages(response) == [("Search text must be at most 200 characters", "q")]
 
 
 class TestMine:
@@ -369,14 +358,14 @@ class TestShow:
         response = api_client.get(f"/api/tickets/{uuid.uuid4()}")
 
         assert response.status_code == 404
-        assert messages_of(response) == [("Not Found", None)]
+        assert error_messages(response) == [("Not Found", None)]
 
     @pytest.mark.parametrize("ticket_id", ["not-a-uuid", "1", "%00", "é"])
     def test_a_malformed_id_is_404(self, api_client, ticket_id):
         response = api_client.get(f"/api/tickets/{ticket_id}")
 
         assert response.status_code == 404
-        assert messages_of(response) == [("Not Found", None)]
+        assert error_messages(response) == [("Not Found", None)]
 
     def test_shows_the_ticket_whatever_its_status(self, api_client):
         ticket = TicketFactory(sold=True, price=Decimal("12.30"))
@@ -422,10 +411,10 @@ class TestUpdate:
         response = update(api_client, own_ticket.id, {"title": "Mine now", "price": 1})
 
         assert response.status_code == 401
-        assert messages_of(response) == [("Not authorized", None)]
+        assert error_messages(response) == [("Not authorized", None)]
         own_ticket.refresh_from_db()
         assert (own_ticket.title, own_ticket.version) == ("Concert", 0)
-        assert published("ticket:updated") == []
+        assert events_published("ticket:updated") == []
 
     @pytest.mark.parametrize(
         ("body", "message"),
@@ -440,7 +429,7 @@ class TestUpdate:
         response = update(signed_in_client, own_ticket.id, body)
 
         assert response.status_code == 400
-        assert messages_of(response) == [message]
+        assert error_messages(response) == [message]
 
     def test_validation_comes_before_existence(self, signed_in_client):
         # The contract's check order: authentication, validation, existence, state, ownership.
@@ -455,7 +444,7 @@ class TestUpdate:
         assert response.json()["title"] == "New title"
         assert response.json()["price"] == 100
         assert response.json()["version"] == 1
-        assert published("ticket:updated") == [
+        assert events_published("ticket:updated") == [
             {
                 "id": str(own_ticket.id),
                 "version": 1,
@@ -475,7 +464,7 @@ class TestUpdate:
         ]
 
         assert versions == [1, 2, 3]
-        assert [data["version"] for data in published("ticket:updated")] == [1, 2, 3]
+        assert [data["version"] for data in events_published("ticket:updated")] == [1, 2, 3]
 
     @pytest.mark.parametrize("state", ["reserved", "sold"])
     def test_a_ticket_an_order_holds_cannot_be_edited(self, signed_in_client, state):
@@ -484,11 +473,11 @@ class TestUpdate:
         response = update(signed_in_client, ticket.id, {"title": "Changed", "price": 1})
 
         assert response.status_code == 400
-        assert messages_of(response) == [("Cannot edit a reserved ticket", None)]
+        assert error_messages(response) == [("Cannot edit a reserved ticket", None)]
         ticket.refresh_from_db()
         assert ticket.title != "Changed"
         assert ticket.version == 0
-        assert published("ticket:updated") == []
+        assert events_published("ticket:updated") == []
 
 
 def serializer_json(ticket) -> dict:

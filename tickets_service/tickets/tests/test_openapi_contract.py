@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ticketing_shared.testing.schema_contract import service_schema_contract
-from ticketing_shared.testing.tokens import access_token_mint
+from ticketing_shared.testing.schema_contract import service_schema_contract, signed_in_as
 from tickets.tests.factories import TicketFactory
 
 TICKETS_SERVICE_DIR = Path(__file__).resolve().parents[2]
@@ -35,17 +34,7 @@ SELLER_ID = uuid.UUID("5e11e400-0000-4000-8000-000000000001")
 ROUTED_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-@schema.auth()
-class SignedInSeller:
-    """The seller's access token as a bearer token; minted when the first case needs it, not
-    when the tests are collected, and valid far longer than the run."""
-
-    def get(self, case, context):
-        return access_token_mint(user_id=SELLER_ID)
-
-    def set(self, case, data, context):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
+signed_in_as(schema, user_id=SELLER_ID)
 
 # The seller's tickets in each status, and another seller's (`_known_tickets`).
 AVAILABLE_ID = uuid.UUID("71c4e700-0000-4000-8000-000000000001")
