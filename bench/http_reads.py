@@ -535,10 +535,19 @@ def explain(label: str, read, repeats: int = 7) -> list[str]:
 
 
 def explain_reads(limit: int) -> list[str]:
+    """The SQL the views send: `ticket_rows` over the list's selector (the columns as the API
+    shows them, converted by PostgreSQL), and `ticket_get_row` for the detail."""
     from tickets.models import Ticket
-    from tickets.selectors import TicketPosition, ticket_get, ticket_list_available
+    from tickets.selectors import (
+        NEWEST_FIRST,
+        TicketPosition,
+        ticket_get_row,
+        ticket_list_available,
+        ticket_rows,
+    )
 
-    available = Ticket.objects.filter(status=Ticket.Status.AVAILABLE)
+    # In the pages' order as the selectors state it, not whatever the model's default is.
+    available = Ticket.objects.filter(status=Ticket.Status.AVAILABLE).order_by(*NEWEST_FIRST)
     pages = (available.count() + limit - 1) // limit
     deep = min(50, pages)
     # Where page `deep` starts: right after the last ticket of the page before it.
@@ -546,20 +555,25 @@ def explain_reads(limit: int) -> list[str]:
     some_ticket = Ticket.objects.order_by("?").first()
     lines = []
     for label, read in [
-        (f"list, page 1 (limit {limit})", lambda: list(ticket_list_available(limit=limit + 1))),
+        (
+            f"list, page 1 (limit {limit})",
+            lambda: ticket_rows(ticket_list_available(limit=limit + 1)),
+        ),
         (
             f"list, page {deep} of {pages} through its cursor",
-            lambda: ticket_list_available(limit=limit + 1, after=after),
+            lambda: ticket_rows(ticket_list_available(limit=limit + 1, after=after)),
         ),
         (
             f"list, ?q={SEARCH_COMMON} (about 1 title in 12)",
-            lambda: ticket_list_available(limit=limit + 1, title_contains=SEARCH_COMMON),
+            lambda: ticket_rows(
+                ticket_list_available(limit=limit + 1, title_contains=SEARCH_COMMON)
+            ),
         ),
         (
             f"list, ?q={SEARCH_RARE} (1 title in 1000)",
-            lambda: ticket_list_available(limit=limit + 1, title_contains=SEARCH_RARE),
+            lambda: ticket_rows(ticket_list_available(limit=limit + 1, title_contains=SEARCH_RARE)),
         ),
-        ("detail", lambda: ticket_get(ticket_id=some_ticket.id)),
+        ("detail (ticket_get_row)", lambda: ticket_get_row(ticket_id=some_ticket.id)),
     ]:
         lines += explain(label, read)
     return lines
@@ -621,59 +635,16 @@ def per_call_ms(function, repeats: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def list_by_hand(limit: int) -> bytes:
-    """The same page as the list view answers, built from `values_list` by hand: what a
-    hand-written renderer would cost (a suggestion, measured; not the service's code)."""
-    from tickets.models import Ticket
+def page_from_serializer(limit: int) -> bytes:
+    """The page as the list view built it up to 73ec595: model instances, DRF's output
+    serializer and JSON renderer (kept to compare; the service still uses them for writes)."""
+    from rest_framework.renderers import JSONRenderer
 
-    rows = Ticket.objects.filter(status=Ticket.Status.AVAILABLE).values_list(
-        "id", "title", "price", "user_id", "version", "order_id", "status"
-    )[: limit + 1]
-    page = [
-        {
-            "id": str(ticket_id),
-            "title": title,
-            "price": float(price),
-            "userId": str(user_id),
-            "version": version,
-            "orderId": None if order_id is None else str(order_id),
-            "status": status,
-        }
-        for ticket_id, title, price, user_id, version, order_id, status in rows[:limit]
-    ]
-    return json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
+    from tickets.apis import TicketOutputSerializer
+    from tickets.selectors import ticket_list_available
 
-
-def list_by_hand_text_ids(limit: int) -> bytes:
-    """As `list_by_hand`, with the UUIDs cast to text by PostgreSQL (no uuid.UUID made and
-    turned back into a string in Python)."""
-    from django.db.models import TextField
-    from django.db.models.functions import Cast
-
-    from tickets.models import Ticket
-
-    rows = Ticket.objects.filter(status=Ticket.Status.AVAILABLE).values_list(
-        Cast("id", TextField()),
-        "title",
-        "price",
-        Cast("user_id", TextField()),
-        "version",
-        Cast("order_id", TextField()),
-        "status",
-    )[: limit + 1]
-    page = [
-        {
-            "id": ticket_id,
-            "title": title,
-            "price": float(price),
-            "userId": user_id,
-            "version": version,
-            "orderId": order_id,
-            "status": status,
-        }
-        for ticket_id, title, price, user_id, version, order_id, status in rows[:limit]
-    ]
-    return json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
+    page = list(ticket_list_available(limit=limit + 1))[:limit]
+    return JSONRenderer().render(TicketOutputSerializer(page, many=True).data)
 
 
 # The page as PostgreSQL writes it: one text value, whether there is a next page, and where the
@@ -692,13 +663,39 @@ FROM (SELECT *, row_number() OVER (ORDER BY created_at DESC, id DESC) AS positio
 """
 
 
-def list_in_postgres(limit: int) -> bytes:
+def page_in_postgres(limit: int) -> bytes:
+    """A step further than the service goes (a suggestion, measured; not the service's code):
+    PostgreSQL writes the page's JSON, Python passes it on."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(PAGE_JSON_SQL, {"limit": limit})
         text, _more, _last_created, _last_id = cursor.fetchone()
     return text.encode()
+
+
+def captured_sql(read) -> tuple[str, list]:
+    """The one statement `read()` sends, as the ORM wrote it."""
+    from django.db import connection
+
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        read()
+    [statement] = statements
+    return statement
+
+
+def response_body(response) -> bytes:
+    """A view's answer as bytes: DRF's `Response` is rendered first (its content is built
+    then); a plain `HttpResponse`, as the public reads now return, already holds it."""
+    if callable(getattr(response, "render", None)):
+        response.render()
+    return response.content
 
 
 def profile_shares(stats: pstats.Stats, total: float, parts: list) -> list[str]:
@@ -726,19 +723,38 @@ def profile_shares(stats: pstats.Stats, total: float, parts: list) -> list[str]:
 
 def profile_reads(limit: int, repeats: int, log_path: Path) -> list[str]:
     """The read path called in this process (production's settings, the same database), its
-    parts timed one by one, and cProfile's view of the whole list request."""
+    parts timed one by one, and cProfile's view of the whole list and detail requests.
+
+    The public reads (since ce27fef): the list validates its filters, asks
+    `selectors.ticket_list_available` for `limit + 1` tickets and `selectors.ticket_rows` for
+    their rows (ids as text and the price as a float, converted by PostgreSQL; no model
+    instances), turns each into the contract's ticket with `apis._ticket_json` and writes the
+    page with `apis._json_response` (json.dumps into a plain `HttpResponse`, no DRF renderer),
+    plus the `Link` header's cursor; the detail is `selectors.ticket_get_row`, `_ticket_json`
+    and `_json_response`."""
     import logging
 
     from django.core.handlers.wsgi import WSGIRequest
     from django.core.wsgi import get_wsgi_application
     from django.db import connection
     from django.http import QueryDict
-    from rest_framework.renderers import JSONRenderer
 
     from ticketing_shared.logging import request_logger
-    from tickets.apis import TicketDetailApi, TicketListCreateApi, TicketOutputSerializer
+    from tickets.apis import (
+        TicketDetailApi,
+        TicketListCreateApi,
+        _cursor_encode,
+        _json_response,
+        _ticket_json,
+    )
     from tickets.models import Ticket
-    from tickets.selectors import ticket_get, ticket_list_available
+    from tickets.selectors import (
+        _ROW_COLUMNS,
+        TicketPosition,
+        ticket_get_row,
+        ticket_list_available,
+        ticket_rows,
+    )
 
     application = get_wsgi_application()  # sets logging up again: the log's stream after it
     log_file = log_path.open("a")
@@ -749,22 +765,31 @@ def profile_reads(limit: int, repeats: int, log_path: Path) -> list[str]:
     list_path = "/api/tickets"
     ticket_id = Ticket.objects.order_by("?").values_list("id", flat=True).first()
     detail_path = f"/api/tickets/{ticket_id}"
-    page = list(ticket_list_available(limit=limit + 1))[:limit]
-    data = TicketOutputSerializer(page, many=True).data
+    rows = ticket_rows(ticket_list_available(limit=limit + 1))
+    page = rows[:limit]
+    body = [_ticket_json(row) for row in page]
+    one_row = ticket_get_row(ticket_id=ticket_id)
     list_view, detail_view = TicketListCreateApi.as_view(), TicketDetailApi.as_view()
+    list_sql, list_params = captured_sql(
+        lambda: ticket_rows(ticket_list_available(limit=limit + 1))
+    )
 
     def view_alone(view, path, **kwargs):
         # The DRF view without Django's handler, the URL resolver and the middleware.
-        response = view(WSGIRequest(wsgi_environ(path)), **kwargs)
-        response.render()
-        return response
+        return response_body(view(WSGIRequest(wsgi_environ(path)), **kwargs))
 
-    def raw_rows():
-        queryset = Ticket.objects.filter(status=Ticket.Status.AVAILABLE)[: limit + 1]
-        sql, params = queryset.query.sql_with_params()
+    def sql_rows():
+        # The same statement sent by hand: what PostgreSQL and psycopg2 cost, without the
+        # ORM writing the SQL and without the named tuples.
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(list_sql, list_params)
             return cursor.fetchall()
+
+    def orm_sql(tickets):
+        # What the ORM spends building the query `ticket_rows` sends and writing its SQL (none
+        # sent): `tickets()` is the selector's queryset, or the detail's as `ticket_get_row`
+        # makes it.
+        return tickets().values_list(*_ROW_COLUMNS).query.sql_with_params()
 
     def log_line():
         request_logger.info(
@@ -779,9 +804,9 @@ def profile_reads(limit: int, repeats: int, log_path: Path) -> list[str]:
         )
 
     answered = json.loads(wsgi_call(application, list_path))
-    same = json.loads(list_by_hand(limit)) == answered
-    same_text = json.loads(list_by_hand_text_ids(limit)) == answered
-    same_pg = json.loads(list_in_postgres(limit)) == answered
+    same_serializer = json.loads(page_from_serializer(limit)) == answered
+    same_pg = json.loads(page_in_postgres(limit)) == answered
+    detail_answered = json.loads(wsgi_call(application, detail_path))
     parts = [
         (f"GET {list_path}: the whole WSGI call", lambda: wsgi_call(application, list_path)),
         (
@@ -793,47 +818,62 @@ def profile_reads(limit: int, repeats: int, log_path: Path) -> list[str]:
             lambda: TicketListCreateApi.FilterSerializer(data=QueryDict("")).is_valid(),
         ),
         (
-            f"  the query, {limit + 1} model instances",
-            lambda: list(ticket_list_available(limit=limit + 1)),
+            f"  the query: ticket_rows(ticket_list_available), {limit + 1} rows",
+            lambda: ticket_rows(ticket_list_available(limit=limit + 1)),
         ),
-        ("  the same query, rows only (no instances)", raw_rows),
-        ("  the connection health check (SELECT 1, once a request)", connection.is_usable),
         (
-            f"  the output serializer, {limit} tickets",
-            lambda: TicketOutputSerializer(page, many=True).data,
+            "    of which the ORM building the query and its SQL (none sent)",
+            lambda: orm_sql(lambda: ticket_list_available(limit=limit + 1)),
         ),
-        ("  JSON rendering (DRF's renderer)", lambda: JSONRenderer().render(data)),
+        ("    the same SQL sent by hand (PostgreSQL, psycopg2's tuples)", sql_rows),
+        ("    the connection health check (SELECT 1, once a request)", connection.is_usable),
+        (
+            f"  _ticket_json, {limit} tickets",
+            lambda: [_ticket_json(row) for row in page],
+        ),
+        (
+            f"  _json_response, {limit} tickets (json.dumps, HttpResponse)",
+            lambda: _json_response(body),
+        ),
+        (
+            "  the Link header's cursor (_cursor_encode)",
+            lambda: _cursor_encode(TicketPosition.of(page[-1])),
+        ),
         ("  the request log line (JSON formatter, to a file)", log_line),
         (
-            f"  by hand: values_list, dicts, json.dumps (same JSON: {same})",
-            lambda: list_by_hand(limit),
+            f"  before (73ec595): instances, serializer, renderer (same JSON: {same_serializer})",
+            lambda: page_from_serializer(limit),
         ),
         (
-            f"  by hand, UUIDs as text from SQL (same JSON: {same_text})",
-            lambda: list_by_hand_text_ids(limit),
-        ),
-        (
-            f"  the page's JSON from PostgreSQL, json_agg (same JSON: {same_pg})",
-            lambda: list_in_postgres(limit),
+            f"  not taken: the page's JSON from PostgreSQL, json_agg (same JSON: {same_pg})",
+            lambda: page_in_postgres(limit),
         ),
         ("GET /api/tickets/<id>: the whole WSGI call", lambda: wsgi_call(application, detail_path)),
         ("  the DRF view alone", lambda: view_alone(detail_view, detail_path, ticket_id=ticket_id)),
-        ("  the query (ticket_get)", lambda: ticket_get(ticket_id=ticket_id)),
-        ("  the output serializer, 1 ticket", lambda: TicketOutputSerializer(page[0]).data),
+        (
+            "  the query (ticket_get_row: ticket_rows of one id)",
+            lambda: ticket_get_row(ticket_id=ticket_id),
+        ),
+        (
+            "    of which the ORM building the query and its SQL (none sent)",
+            lambda: orm_sql(lambda: Ticket.objects.filter(pk=ticket_id).order_by()),
+        ),
+        (
+            "  _ticket_json and _json_response, 1 ticket",
+            lambda: _json_response(_ticket_json(one_row)),
+        ),
         (
             "GET /healthz: the whole WSGI call (middleware floor)",
             lambda: wsgi_call(application, "/healthz"),
         ),
     ]
-    lines = [f"{'part':<68} {'wall ms':>8} {'CPU ms':>8}"]
+    lines = [f"{'part':<80} {'wall ms':>8} {'CPU ms':>8}"]
     for label, function in parts:
         wall, cpu = per_call_ms(function, repeats)
-        lines.append(f"{label:<68} {wall:>8.3f} {cpu:>8.3f}")
+        lines.append(f"{label:<80} {wall:>8.3f} {cpu:>8.3f}")
+    lines.append(f"(the detail's answer is the row's: {detail_answered == _ticket_json(one_row)})")
 
-    for label, path, view_function in [
-        ("list", list_path, "get"),
-        ("detail", detail_path, "get"),
-    ]:
+    for label, path in [("list", list_path), ("detail", detail_path)]:
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(repeats):
@@ -853,27 +893,30 @@ def profile_reads(limit: int, repeats: int, log_path: Path) -> list[str]:
             [
                 ("outside DRF's dispatch: middleware, URL resolving, handler", None),
                 ("  of which the request log line", "__init__.py:*(info)"),
-                (
-                    "  of which JSON rendering (DRF's response is rendered here)",
-                    "renderers.py:*(render)",
-                ),
                 ("DRF's dispatch", "views.py:*(dispatch)"),
-                (f"  the view's method ({label})", f"apis.py:*({view_function})"),
+                (f"  the view's method ({label})", "apis.py:*(get)"),
+                *(
+                    [("    the filters' serializer (is_valid)", "serializers.py:*(is_valid)")]
+                    if label == "list"
+                    else []
+                ),
                 (
-                    "    the query: SQL, fetch, model instances",
-                    "query.py:*(__iter__)" if label == "list" else "query.py:*(first)",
+                    "    the query: ticket_rows (SQL written, sent, rows fetched)",
+                    "selectors.py:*(ticket_rows)",
                 ),
                 ("      of which the connection health check (SELECT 1)", "base.py:*(is_usable)"),
-                ("    the output serializer's .data", "serializers.py:*(data)"),
+                ("      of which the ORM compiling the SQL", "compiler.py:*(as_sql)"),
+                ("    _ticket_json", "apis.py:*(_ticket_json)"),
+                ("    _json_response (json.dumps, HttpResponse)", "apis.py:*(_json_response)"),
             ],
         )
         text = io.StringIO()
         stats.stream = text
         stats.sort_stats("tottime").print_stats(15)
-        body = text.getvalue().splitlines()
-        header = next(index for index, line in enumerate(body) if "ncalls" in line)
+        lines_out = text.getvalue().splitlines()
+        header = next(index for index, line in enumerate(lines_out) if "ncalls" in line)
         lines += ["  the 15 functions with the most time of their own:"]
-        lines += [f"  {line}" for line in body[header:] if line.strip()]
+        lines += [f"  {line}" for line in lines_out[header:] if line.strip()]
     return lines
 
 
@@ -1104,7 +1147,11 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
     deep = page_path(servers["tickets"], deep_number)
     scenarios = scenarios_make(limit, ticket_ids, deep, deep_number)
     if args.only:
+        names = [scenario.name for scenario in scenarios]
         scenarios = [s for s in scenarios if any(word in s.name for word in args.only)]
+        if not scenarios:
+            # Said plainly here: with none, the runs' rotation would divide by zero.
+            raise SystemExit(f"--only {' '.join(args.only)}: no scenario matches; they are {names}")
     script = workdir / "reads.lua"
     script.write_text(WRK_SCRIPT % {"host": PUBLIC_HOST})
     for index, scenario in enumerate(scenarios):
