@@ -25,6 +25,7 @@ from orders.services import (
     order_cancel,
     order_create,
 )
+from ticketing_shared.errors.exceptions import NotFound
 from ticketing_shared.openapi import error_response, operation_responses
 
 TICKET_ID_REQUIRED = "TicketId must be provided"
@@ -122,7 +123,7 @@ class OrderListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         ticket_id = serializer.validated_data["ticketId"]
         if ticket_id is None:
-            return Response({"errors": [{"message": NOT_FOUND}]}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound()  # a malformed id names no ticket (contract §2)
         order = order_create(buyer_id=request.user.id, ticket_id=ticket_id)
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from orders.models import Order, TicketCopy
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, NotFound
+from ticketing_shared.events.envelope import utc_milliseconds
 from ticketing_shared.events.outbox import event_publish_on_commit
 from ticketing_shared.events.versions import version_is_next
 
@@ -44,7 +45,7 @@ class OrderVersionConflict(ApplicationError):
 
 def expires_at_as_event_string(order: Order) -> str:
     """ISO-8601 UTC with milliseconds and `Z` (contract §5), as the API shows it."""
-    return order.expires_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_milliseconds(order.expires_at)
 
 
 def _order_created_event_data(order: Order) -> dict:

@@ -200,3 +200,19 @@ class TestCancel:
         order = OrderFactory()
 
         assert api_client.delete(f"/api/orders/{order.id}").status_code == 401
+
+
+def test_the_list_reads_no_ticket_copy_per_order(signed_in_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_listing() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert signed_in_client.get("/api/orders").status_code == 200
+        return len(captured)
+
+    OrderFactory(user_id=signed_in_client.user.id)
+    one = queries_listing()
+    OrderFactory.create_batch(5, user_id=signed_in_client.user.id)
+
+    assert queries_listing() == one

@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from ticketing_shared.events.catalog import PayloadInvalid, payload_check, subject_get
 
 
+def utc_milliseconds(moment: datetime) -> str:
+    """A UTC time as the wire writes times (contract §5, §7): `2026-11-30T10:15:00.000Z`."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass(frozen=True)
 class Event:
     id: uuid.UUID
@@ -59,9 +64,7 @@ class Event:
         return {
             "id": str(self.id),
             "subject": self.subject,
-            "occurredAt": self.occurred_at.isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"
-            ),
+            "occurredAt": utc_milliseconds(self.occurred_at),
             "producer": self.producer,
             "data": self.data,
         }
