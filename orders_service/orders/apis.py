@@ -1,6 +1,5 @@
 """The orders API (contract §5): thin views over `services` and `selectors`."""
 
-import re
 import uuid
 
 from drf_spectacular.utils import (
@@ -15,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.models import Order
+from orders.models import TICKET_PRICE_MAX, TICKET_PRICE_MIN, Order
 from orders.selectors import order_get_for_buyer, order_list_for_buyer
 from orders.services import (
     CANNOT_CANCEL_COMPLETED,
@@ -26,30 +25,19 @@ from orders.services import (
     order_create,
 )
 from ticketing_shared.errors.exceptions import NotFound
+from ticketing_shared.fields import ResourceIdField
 from ticketing_shared.openapi import error_response, operation_responses
 
 TICKET_ID_REQUIRED = "TicketId must be provided"
-CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 NOT_AUTHORIZED = "Not authorized"
 NOT_FOUND = "Not Found"
 SIGNED_OUT = error_response("Not signed in", (NOT_AUTHORIZED, None))
 
 
-@extend_schema_field({"type": "string", "format": "uuid"})
-class TicketIdField(serializers.Field):
-    """A ticket id as the client sent it. Anything that is not a UUID names no ticket: 404,
-    as an unknown one (contract §2), so it is passed on as None rather than refused here."""
+class TicketIdField(ResourceIdField):
+    """A ticket id: a malformed one names no ticket (None, answered 404 as an unknown one)."""
 
     default_error_messages = {"required": TICKET_ID_REQUIRED, "null": TICKET_ID_REQUIRED}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or not data.strip():
-            self.fail("required")
-        # The form ids have everywhere here (any case): uuid.UUID() also reads braces, urn:
-        # prefixes and undashed hex, which the paths' ids refuse.
-        if not CANONICAL_UUID.fullmatch(data):
-            return None
-        return uuid.UUID(data)
 
 
 class OrderTicketSerializer(serializers.Serializer):
@@ -58,7 +46,12 @@ class OrderTicketSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="ticket_id")
     title = serializers.CharField(source="ticket_title")
     price = serializers.DecimalField(
-        source="ticket_price", max_digits=9, decimal_places=2, coerce_to_string=False
+        source="ticket_price",
+        max_digits=9,
+        decimal_places=2,
+        min_value=TICKET_PRICE_MIN,
+        max_value=TICKET_PRICE_MAX,
+        coerce_to_string=False,
     )
     version = serializers.IntegerField(source="ticket_version", min_value=0)
 

@@ -1,7 +1,13 @@
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
+
+# The prices tickets accepts (its `tickets.models.PRICE_MIN` and `PRICE_MAX`): what a copy,
+# and so an order, can hold, as the schema tells clients.
+TICKET_PRICE_MIN = Decimal("0.01")
+TICKET_PRICE_MAX = Decimal("1000000.00")
 
 
 class TicketCopy(models.Model):

@@ -5,7 +5,11 @@ password "12345678", `true` the token "True"): a client's mistake passes for inp
 a JSON string and nothing else.
 """
 
+import re
+import uuid
+
 from django.core.validators import ProhibitNullCharactersValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -33,3 +37,25 @@ class TokenField(StringField):
                 validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator
             )
         ]
+
+
+# An id as paths take it (any case, dashed): uuid.UUID() also reads braces, urn: prefixes and
+# undashed hex, which no path of the contract names.
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+@extend_schema_field({"type": "string", "format": "uuid"})
+class ResourceIdField(serializers.Field):
+    """The id of a resource named in a body (`ticketId`, `orderId`), as the client sent it.
+
+    A JSON string is required (else `required`, which a subclass words as the contract does);
+    a string that is not an id names no resource: 404, as an unknown one (contract §2), so it is
+    passed on as None for the view to answer, rather than refused here as bad input.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("required")
+        if not CANONICAL_UUID.fullmatch(data):
+            return None
+        return uuid.UUID(data)

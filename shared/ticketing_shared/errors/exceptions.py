@@ -31,6 +31,13 @@ class NotFound(ApplicationError):
     default_message = "Not Found"
 
 
+class UpstreamUnavailable(ApplicationError):
+    """An outside party the operation needs (the card processor) failed or did not answer
+    (502): nothing is wrong with the request, and it can be sent again."""
+
+    default_message = "An outside service did not answer, try again shortly"
+
+
 class TooManyAttempts(ApplicationError):
     """A limit on attempts is reached (429); `retry_after` is in seconds."""
 

@@ -21,6 +21,7 @@ from ticketing_shared.errors.exceptions import (
     NotAuthorized,
     NotFound,
     TooManyAttempts,
+    UpstreamUnavailable,
 )
 from ticketing_shared.errors.responses import error_body
 from ticketing_shared.parsers import MalformedJSON
@@ -43,6 +44,7 @@ APPLICATION_ERROR_STATUS = {
     NotAuthorized: status.HTTP_401_UNAUTHORIZED,
     NotFound: status.HTTP_404_NOT_FOUND,
     TooManyAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
+    UpstreamUnavailable: status.HTTP_502_BAD_GATEWAY,
 }
 
 

@@ -1,0 +1,5 @@
+pytest_plugins = [
+    "ticketing_shared.testing.fixtures",
+    # Its events go to a broker of the suite's own.
+    "ticketing_shared.testing.private_broker",
+]

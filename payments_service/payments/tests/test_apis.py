@@ -1,0 +1,174 @@
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from payments.models import OrderCopy, Payment, TestCharge
+from payments.tests.factories import OrderCopyFactory, PaymentFactory
+from ticketing_shared.testing.api import error_messages, events_published
+
+pytestmark = pytest.mark.django_db
+
+
+def pay(client, order_id, token="tok_visa"):  # noqa: S107 (a test card, no secret)
+    return client.post("/api/payments", {"orderId": str(order_id), "token": token}, format="json")
+
+
+@pytest.fixture
+def my_order(signed_in_client):
+    return OrderCopyFactory(user_id=signed_in_client.user.id, price=Decimal("19.99"))
+
+
+class TestCreate:
+    def test_signed_out_is_401(self, api_client):
+        order = OrderCopyFactory()
+
+        assert pay(api_client, order.id).status_code == 401
+        assert not Payment.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"token": "tok_visa"}, "orderId"),
+            ({"orderId": "", "token": "tok_visa"}, "orderId"),
+            ({"orderId": 5, "token": "tok_visa"}, "orderId"),
+            ({"orderId": str(uuid.uuid4())}, "token"),
+            ({"orderId": str(uuid.uuid4()), "token": ""}, "token"),
+            ({"orderId": str(uuid.uuid4()), "token": None}, "token"),
+            ({"orderId": str(uuid.uuid4()), "token": ["tok_visa"]}, "token"),
+            ({"orderId": str(uuid.uuid4()), "token": "t" * 256}, "token"),
+        ],
+    )
+    def test_a_missing_or_invalid_field_is_invalid_value(self, signed_in_client, body, field):
+        response = signed_in_client.post("/api/payments", body, format="json")
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Invalid value", field)]
+
+    @pytest.mark.parametrize(
+        "order_id", [uuid.uuid4(), "not-a-uuid", "{" + str(uuid.uuid4()) + "}"]
+    )
+    def test_an_unknown_or_malformed_order_is_404(self, signed_in_client, order_id):
+        response = pay(signed_in_client, order_id)
+
+        assert response.status_code == 404
+        assert error_messages(response) == [("Not Found", None)]
+
+    def test_another_users_order_is_401_and_charges_nothing(self, signed_in_client):
+        order = OrderCopyFactory()
+
+        response = pay(signed_in_client, order.id)
+
+        assert response.status_code == 401
+        assert not TestCharge.objects.exists()
+        assert not Payment.objects.exists()
+
+    def test_a_cancelled_order_is_400(self, signed_in_client, my_order):
+        OrderCopy.objects.filter(pk=my_order.pk).update(status="cancelled")
+
+        response = pay(signed_in_client, my_order.id)
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Cannot pay for a cancelled order", None)]
+        assert not TestCharge.objects.exists()
+
+    def test_a_complete_order_is_already_paid(self, signed_in_client, my_order):
+        OrderCopy.objects.filter(pk=my_order.pk).update(status="complete")
+
+        response = pay(signed_in_client, my_order.id)
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Order has already been paid", None)]
+
+    def test_an_order_paid_a_second_time_is_400_and_charged_once(self, signed_in_client, my_order):
+        assert pay(signed_in_client, my_order.id).status_code == 201
+
+        response = pay(signed_in_client, my_order.id, token="pm_card_visa")
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Order has already been paid", None)]
+        assert TestCharge.objects.count() == 1
+        assert len(events_published("payment:created")) == 1
+
+    def test_an_expired_order_is_400(self, signed_in_client, my_order):
+        OrderCopy.objects.filter(pk=my_order.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+        response = pay(signed_in_client, my_order.id)
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Order has expired", None)]
+        assert not TestCharge.objects.exists()
+
+    @pytest.mark.parametrize("token", ["tok_visa", "pm_card_visa"])
+    def test_charges_the_price_in_cents_and_publishes_payment_created(
+        self, signed_in_client, my_order, settings, token
+    ):
+        settings.PAYMENTS_CURRENCY = "EUR"
+
+        response = pay(signed_in_client, my_order.id, token=token)
+
+        assert response.status_code == 201
+        payment = Payment.objects.get()
+        assert response.json() == {
+            "id": str(payment.id),
+            "orderId": str(my_order.id),
+            "amount": 1999,
+            "currency": "EUR",
+        }
+        charge = TestCharge.objects.get()
+        assert (charge.amount, charge.currency, charge.order_id) == (1999, "EUR", my_order.id)
+        assert charge.idempotency_key == str(my_order.id)
+        assert (payment.charge_id, payment.processor, payment.status) == (
+            charge.charge_id,
+            "test",
+            "succeeded",
+        )
+        assert events_published("payment:created") == [
+            {
+                "id": str(payment.id),
+                "orderId": str(my_order.id),
+                "stripeId": charge.charge_id,
+                "amount": 1999,
+                "currency": "EUR",
+            }
+        ]
+
+    @pytest.mark.parametrize(
+        ("token", "message"),
+        [
+            ("tok_chargeDeclined", "Your card was declined."),
+            ("pm_card_chargeDeclined", "Your card was declined."),
+            ("pm_card_chargeDeclinedInsufficientFunds", "Your card has insufficient funds."),
+            ("tok_nonsense", "No such token: 'tok_nonsense'"),
+        ],
+    )
+    def test_a_declined_card_is_400_with_the_processors_message(
+        self, signed_in_client, my_order, token, message
+    ):
+        response = pay(signed_in_client, my_order.id, token=token)
+
+        assert response.status_code == 400
+        assert error_messages(response) == [(message, "token")]
+        assert not Payment.objects.exists()
+        assert events_published("payment:created") == []
+
+    def test_after_a_decline_another_card_is_charged(self, signed_in_client, my_order):
+        assert pay(signed_in_client, my_order.id, token="tok_chargeDeclined").status_code == 400
+
+        response = pay(signed_in_client, my_order.id, token="tok_visa")
+
+        assert response.status_code == 201
+        assert TestCharge.objects.get().idempotency_key == f"{my_order.id}:attempt-2"
+
+    def test_a_refunded_payment_order_stays_unpayable(self, signed_in_client, my_order):
+        PaymentFactory(order=my_order, status="refunded", refunded_at=timezone.now())
+        OrderCopy.objects.filter(pk=my_order.pk).update(status="cancelled")
+
+        response = pay(signed_in_client, my_order.id)
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Cannot pay for a cancelled order", None)]
