@@ -92,6 +92,7 @@ class TestPaymentRefund:
         first = payment_refund(payment_id=payment.id)
         second = payment_refund(payment_id=payment.id)
 
+        assert second.refunded_at == first.refunded_at
         charge = TestCharge.objects.get()
         assert first.status == second.status == "refunded"
         assert charge.refund_id == first.refund_id == second.refund_id != ""
