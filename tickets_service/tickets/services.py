@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -36,6 +36,12 @@ class TicketVersionConflict(ApplicationError):
 
 class TicketNotYetKnown(EventArrivedEarly):
     """An order event names a ticket this service does not have (yet): retried, not dropped."""
+
+
+class OrderCopyWrittenMeanwhile(EventArrivedEarly):
+    """Another event of the same order recorded its copy while this one was being applied (a
+    cancellation does not wait for the creation): retried, this event finds where the order
+    is now, and is applied or ignored as an old version."""
 
 
 class TicketHeldByAnotherOrder(EventArrivedEarly):
@@ -191,7 +197,10 @@ def _order_event_apply(
 ) -> None:
     """Applies an order's event if it is that order's next: the changes `ticket_changes` asks
     of the locked ticket (none: the event changes nothing here), then the order's copy."""
-    if not _order_version_is_next(order_id=order_id, incoming=order_version):
+    # Locked until the event's transaction ends, so that two events of one order are never
+    # applied at once (a copy not there yet locks nothing: see the insert below).
+    copy = OrderCopy.objects.select_for_update().filter(pk=order_id).first()
+    if not version_is_next(current=copy.version if copy else None, incoming=order_version):
         return
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
@@ -199,10 +208,19 @@ def _order_event_apply(
     changes = ticket_changes(ticket)
     if changes:
         _ticket_change_publish_on_commit(ticket, expected_version=ticket.version, **changes)
-    OrderCopy.objects.update_or_create(
-        pk=order_id,
-        defaults={"ticket_id": ticket_id, "version": order_version, "status": order_status},
-    )
+    if copy is not None:
+        copy.version, copy.status = order_version, order_status
+        copy.save(update_fields=["version", "status", "updated_at"])
+        return
+    try:
+        with transaction.atomic():
+            OrderCopy.objects.create(
+                id=order_id, ticket_id=ticket_id, version=order_version, status=order_status
+            )
+    except IntegrityError as error:
+        # The order's cancellation, or this same event delivered twice, recorded the copy
+        # since it was read: what this event changed of the ticket is undone with it.
+        raise OrderCopyWrittenMeanwhile(f"order {order_id} was recorded meanwhile") from error
 
 
 def _not_held_by_another_order_check(ticket: Ticket, *, order_id: uuid.UUID) -> None:
@@ -243,11 +261,3 @@ def _ticket_change_publish_on_commit(ticket: Ticket, *, expected_version: int, *
     ticket.version, ticket.updated_at = expected_version + 1, now
     event_publish_on_commit(subject="ticket:updated", data=_ticket_updated_event_data(ticket))
     return ticket
-
-
-def _order_version_is_next(*, order_id: uuid.UUID, incoming: int) -> bool:
-    """Whether this order event is the next of its order (raises `VersionGap` if it came
-    early: it is retried). The order's copy is locked until the event's transaction ends, so
-    two events of one order are never applied at once."""
-    copy = OrderCopy.objects.select_for_update().filter(pk=order_id).first()
-    return version_is_next(current=copy.version if copy else None, incoming=incoming)

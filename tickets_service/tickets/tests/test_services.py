@@ -1,16 +1,20 @@
+import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, NotFound
 from ticketing_shared.events.models import OutboxEvent
+from ticketing_shared.testing.bus.harness import eventually
 from ticketing_shared.testing.concurrency import concurrently
-from tickets.models import Ticket
+from tickets.models import OrderCopy, Ticket
 from tickets.services import (
+    OrderCopyWrittenMeanwhile,
     TicketVersionConflict,
     ticket_create,
+    ticket_release_for_order,
     ticket_reserve_for_order,
     ticket_update,
     ticket_update_by_staff,
@@ -159,12 +163,18 @@ class TestConcurrentWriters:
         ticket = new_ticket()
         order_id = uuid.uuid4()
 
-        concurrently(
-            2,
-            lambda n: ticket_reserve_for_order(
-                order_id=order_id, order_version=0, ticket_id=ticket.id
-            ),
-        )
+        def deliver(n: int) -> str:
+            try:
+                ticket_reserve_for_order(order_id=order_id, order_version=0, ticket_id=ticket.id)
+            except OrderCopyWrittenMeanwhile:
+                # As the bus does: retried, it is an old version now.
+                ticket_reserve_for_order(order_id=order_id, order_version=0, ticket_id=ticket.id)
+                return "retried"
+            return "applied"
+
+        outcomes = concurrently(2, deliver)
+
+        assert sorted(outcomes) in (["applied", "applied"], ["applied", "retried"])
 
         ticket.refresh_from_db()
         assert (ticket.status, ticket.order_id, ticket.version) == ("reserved", order_id, 1)
@@ -196,3 +206,58 @@ class TestConcurrentWriters:
             assert outcomes[1] == "Cannot edit a reserved ticket"
             assert (ticket.title, ticket.version) == ("Concert", 1)
         assert versions_published(ticket) == list(range(ticket.version + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancellation_recorded_while_the_creation_waits_leaves_the_ticket_available():
+    """The order's creation has found no copy of the order and waits for the ticket's lock;
+    its cancellation, which does not wait for the creation, records the order cancelled. The
+    creation must then not reserve the ticket for an order that has ended."""
+    ticket = new_ticket()
+    order_id = uuid.uuid4()
+    ticket_held, creation_done = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold_the_ticket():
+        with transaction.atomic():
+            Ticket.objects.select_for_update().get(pk=ticket.pk)
+            ticket_held.set()
+            creation_done.wait(timeout=30)
+        connection.close()
+
+    def create():
+        try:
+            ticket_reserve_for_order(order_id=order_id, order_version=0, ticket_id=ticket.id)
+            outcome["created"] = "applied"
+        except OrderCopyWrittenMeanwhile:
+            outcome["created"] = "retried"
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_ticket)
+    holder.start()
+    assert ticket_held.wait(timeout=30)
+    creator = threading.Thread(target=create)
+    creator.start()
+    eventually(lambda: backends_waiting_for_a_lock() == 1)
+    ticket_release_for_order(order_id=order_id, order_version=1, ticket_id=ticket.id)
+    creation_done.set()
+    holder.join(timeout=30)
+    creator.join(timeout=30)
+    # The bus retries it: an old version now.
+    ticket_reserve_for_order(order_id=order_id, order_version=0, ticket_id=ticket.id)
+
+    ticket.refresh_from_db()
+    copy = OrderCopy.objects.get(pk=order_id)
+    assert outcome["created"] == "retried"
+    assert (ticket.status, ticket.order_id, ticket.version) == ("available", None, 0)
+    assert (copy.status, copy.version) == ("cancelled", 1)
+
+
+def backends_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return cursor.fetchone()[0]
