@@ -27,9 +27,11 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 # Where the SDK sends its requests: Stripe's own API, or a Stripe-compatible server in tests.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 # How long one request to Stripe may take, and how often the SDK retries one that failed on
-# the network (with the same idempotency key, so a retry never charges twice).
-STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# the network (with the same idempotency key, so a retry never charges twice). A payment holds
+# its order's row lock and a web worker while it waits: (1 + retries) x timeout, plus the
+# SDK's pauses, stays well under gunicorn's 30 s.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 
 if PAYMENTS_PROCESSOR not in ("test", "stripe"):
     raise ImproperlyConfigured(

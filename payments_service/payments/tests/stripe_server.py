@@ -12,9 +12,8 @@ Knobs make the next requests fail: `fail_next` (a 5xx), `hang_next` (the request
 but its answer comes later than the client waits, as when a response is lost) and
 `unauthorized_next` (a 401, as for a revoked key). Every request is kept in `requests`.
 
-Use: `from payments.tests.stripe_server import stripe_server_fixture  # noqa: F401` in a test
-module (or this module in `pytest_plugins`), then take `stripe_server` as a fixture; it points the
-settings at the server.
+Use: take `stripe_server` as a fixture (this module is one of the suite's `pytest_plugins`, in
+conftest.py); it points the settings at the server.
 """
 
 import json

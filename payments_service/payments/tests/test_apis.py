@@ -7,9 +7,13 @@ from django.utils import timezone
 
 from payments.models import OrderCopy, Payment, TestCharge
 from payments.tests.factories import OrderCopyFactory, PaymentFactory
+from payments.tests.stripe_server import NETWORK_RETRIES
 from ticketing_shared.testing.api import error_messages, events_published
 
 pytestmark = pytest.mark.django_db
+
+# A request to Stripe and the SDK's retries of it.
+STRIPE_ATTEMPTS = 1 + NETWORK_RETRIES
 
 
 def pay(client, order_id, token="tok_visa"):  # noqa: S107 (a test card, no secret)
@@ -172,3 +176,62 @@ class TestCreate:
 
         assert response.status_code == 400
         assert error_messages(response) == [("Cannot pay for a cancelled order", None)]
+
+
+class TestCreateThroughStripe:
+    """The same API with PAYMENTS_PROCESSOR=stripe: the real SDK against a Stripe-compatible
+    server on loopback (payments.tests.stripe_server), which checks every request it sends."""
+
+    def test_charges_the_price_in_cents_with_the_order_id_as_key(
+        self, stripe_server, signed_in_client, my_order
+    ):
+        response = pay(signed_in_client, my_order.id, token="pm_card_visa")
+
+        assert response.status_code == 201
+        (intent,) = stripe_server.payment_intents_for(my_order.id)
+        assert (intent["amount"], intent["currency"]) == (1999, "usd")
+        assert intent["status"] == "succeeded"
+        (sent,) = stripe_server.requests_to("POST", "/v1/payment_intents")
+        assert sent.headers["idempotency-key"] == str(my_order.id)
+        payment = Payment.objects.get()
+        assert (payment.processor, payment.charge_id) == ("stripe", intent["id"])
+        assert payment.amount == 1999
+        assert events_published("payment:created")[0]["stripeId"] == intent["id"]
+
+    def test_a_declined_card_is_400_with_stripes_message(
+        self, stripe_server, signed_in_client, my_order
+    ):
+        response = pay(signed_in_client, my_order.id, token="tok_chargeDeclined")
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Your card was declined.", "token")]
+        assert not Payment.objects.exists()
+
+    def test_stripe_failing_is_502_and_a_retry_charges_once(
+        self, stripe_server, signed_in_client, my_order
+    ):
+        stripe_server.fail_next(STRIPE_ATTEMPTS, status=500)
+
+        failed = pay(signed_in_client, my_order.id)
+        retried = pay(signed_in_client, my_order.id)
+
+        assert failed.status_code == 502
+        assert error_messages(failed) == [
+            ("The card processor did not answer. Try again: the card is never charged twice", None)
+        ]
+        assert retried.status_code == 201
+        assert len(stripe_server.payment_intents_for(my_order.id)) == 1
+
+    def test_an_answer_lost_on_the_way_is_502_and_the_retry_gets_the_same_charge(
+        self, stripe_server, signed_in_client, my_order
+    ):
+        # Stripe charges, but its answers come later than the SDK waits, retries included.
+        stripe_server.hang_next(STRIPE_ATTEMPTS, seconds=2)
+
+        lost = pay(signed_in_client, my_order.id)
+        retried = pay(signed_in_client, my_order.id)
+
+        assert lost.status_code == 502
+        assert retried.status_code == 201
+        (intent,) = stripe_server.payment_intents_for(my_order.id)
+        assert Payment.objects.get().charge_id == intent["id"]

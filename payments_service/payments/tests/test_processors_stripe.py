@@ -12,11 +12,7 @@ import stripe
 from payments.processors import processor_get
 from payments.processors.base import Charge, ChargeDeclined, ProcessorUnavailable
 from payments.processors.stripe import AUTHENTICATION_NOT_SUPPORTED, StripeProcessor
-from payments.tests.stripe_server import (  # noqa: F401 (the fixture)
-    NETWORK_RETRIES,
-    TIMEOUT_SECONDS,
-    stripe_server_fixture,
-)
+from payments.tests.stripe_server import NETWORK_RETRIES, TIMEOUT_SECONDS
 
 ATTEMPTS = 1 + NETWORK_RETRIES
 
