@@ -1,0 +1,582 @@
+"""Payments on the bus with real parts: the suite's own redis-server as the broker
+(`ticketing_shared.testing.private_broker`) and the payments service's own Celery worker
+(`celery -A config.celery_app worker`), as deployed, on this test's database.
+
+Orders is either the real service (its own worker and beat, on a database of its own migrated
+by its own settings, its services called through its `manage.py shell`), or a stand-in
+producer playing orders (`StandinPublisher`) where a test must choose exactly which events
+reach payments, how often and in what order.
+
+Tests commit (`transaction=True`): the processes read what the test wrote, and events leave on
+commit only. Payments is paid through its own service here, in this process, on this database
+(`payment_create`, or POST /api/payments): its `payment:created` leaves through the outbox on
+commit, as in production. The card processor is the built-in test one, whose ledger
+(`TestCharge`) is in this database too.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from payments.models import OrderCopy, Payment, TestCharge
+from payments.services import payment_create
+from ticketing_shared.events.envelope import utc_milliseconds
+from ticketing_shared.events.models import DeadLetter, InboxEvent
+from ticketing_shared.events.names import events_queue
+from ticketing_shared.events.transport import envelope_send
+from ticketing_shared.testing.bus.harness import (
+    SOLO_POOL,
+    STANDIN_TABLES,
+    CeleryProcess,
+    ConsumerDatabase,
+    StandinPublisher,
+    eventually,
+    worker_argv,
+    worker_environment,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PAYMENTS_SERVICE_DIR = Path(__file__).resolve().parents[2]
+ORDERS_SERVICE_DIR = PAYMENTS_SERVICE_DIR.parent / "orders_service"
+ORDERS_TABLES = (
+    "orders_order",
+    "orders_ticketcopy",
+    "events_inboxevent",
+    "events_deadletter",
+    "events_outboxevent",
+)
+# Orders' sweep every half second, no grace: a due order is cancelled within about a second.
+SWEEP_SECONDS = 0.5
+# Long enough for an order made in orders to reach payments and be paid there first (both
+# take well under a second here once the workers are up), short enough to wait out.
+RACE_EXPIRATION_SECONDS = 8
+
+
+def orders_environment(expiration_seconds: int) -> dict:
+    return {
+        "ORDERS_EXPIRATION_SECONDS": str(expiration_seconds),
+        "ORDERS_EXPIRATION_GRACE_SECONDS": "0",
+        "ORDERS_EXPIRATION_SWEEP_SECONDS": str(SWEEP_SECONDS),
+    }
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bus(bus_redis):
+    """The suite's broker, empty for each test."""
+    bus_redis.client().flushall()
+    return bus_redis
+
+
+@pytest.fixture
+def processes(transactional_db, bus):
+    """Starts Celery processes and stops them after the test: before its database is emptied,
+    since the payments ones work on it."""
+    started: list[CeleryProcess] = []
+
+    def start(process: CeleryProcess, ready_text: str = " ready.") -> CeleryProcess:
+        started.append(process)
+        return process.start(ready_text=ready_text)
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def payments_worker_start(processes, tmp_path):
+    """Starts a payments worker as deployed (the settings' pool of threads unless
+    `pool_options` says), on this test's database and the suite's broker; each in a log of
+    its own."""
+    count = 0
+
+    def start(pool_options: tuple[str, ...] = ()) -> CeleryProcess:
+        nonlocal count
+        count += 1
+        process = CeleryProcess(
+            "payments",
+            worker_argv("payments", pool_options=pool_options),
+            worker_environment(
+                "payments", _this_database_url(), DJANGO_SETTINGS_MODULE="config.settings"
+            ),
+            tmp_path / f"payments-worker-{count}.log",
+            app="config.celery_app",
+            cwd=PAYMENTS_SERVICE_DIR,
+        )
+        return processes(process)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def orders_database():
+    """The orders service's database, made once for the run and migrated by orders itself."""
+    database = ConsumerDatabase(
+        "orders",
+        name=f"ticketing_bustest_orders_payments_{os.getpid()}",
+        service_dir=ORDERS_SERVICE_DIR,
+    )
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def orders(orders_database, bus):
+    orders_database.empty(*ORDERS_TABLES)
+    return orders_database
+
+
+@pytest.fixture
+def orders_processes(orders, processes, tmp_path):
+    """Starts the orders service's own worker (the settings' pool; `queues` narrows what it
+    takes) or beat, as deployed, on orders' database and the suite's broker."""
+    count = 0
+
+    def start(
+        kind: str = "worker", *, expiration_seconds: int, queues: str | None = None
+    ) -> CeleryProcess:
+        nonlocal count
+        count += 1
+        env = orders.environment(**orders_environment(expiration_seconds))
+        if kind == "worker":
+            argv = worker_argv("orders", pool_options=())
+            if queues:
+                argv += ["-Q", queues]
+            ready_text = " ready."
+        else:
+            argv = ["beat", "-l", "INFO", "-s", str(tmp_path / "orders-beat-schedule")]
+            ready_text = "beat: Starting..."
+        process = CeleryProcess(
+            "orders",
+            argv,
+            env,
+            tmp_path / f"orders-{kind}-{count}.log",
+            app="config.celery_app",
+            cwd=ORDERS_SERVICE_DIR,
+        )
+        return processes(process, ready_text)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def orders_standin_database():
+    """The database of a stand-in for orders (its outbox), for the stand-in producer."""
+    database = ConsumerDatabase("orders", name=f"ticketing_bustest_orders_standin_{os.getpid()}")
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def orders_standin(orders_standin_database, bus, tmp_path):
+    """A stand-in producer playing orders: each event through its outbox and relay, to both
+    consumers' queues (tickets' is read by nobody here)."""
+    orders_standin_database.empty(*STANDIN_TABLES)
+    publisher = StandinPublisher(
+        "orders", orders_standin_database.url, tmp_path / "orders-standin.log"
+    ).start()
+    yield publisher
+    publisher.stop()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _this_database_url() -> str:
+    settings_dict = connection.settings_dict
+    return (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
+        f"/{settings_dict['NAME']}"
+    )
+
+
+def told(*processes: CeleryProcess, expected: str):
+    """What a failed wait says: what was expected, and the processes' latest log lines then."""
+    return lambda: "\n".join(
+        [expected, *(f"--- {p.log_path.name}:\n{p.log_tail()}" for p in processes)]
+    )
+
+
+def copy_state(order_id) -> tuple[str, int] | None:
+    copy = OrderCopy.objects.filter(pk=order_id).first()
+    return copy and (copy.status, copy.version)
+
+
+def refunds_logged(*workers: CeleryProcess) -> int:
+    """How many refunds the workers made (payment_refund logs each it records)."""
+    return sum("refunded (re_test_" in line for w in workers for line in w.log_text().splitlines())
+
+
+def deliveries_done(*workers: CeleryProcess, subject: str) -> int:
+    """How many deliveries of `subject` the workers finished (Celery logs each success)."""
+    return sum(
+        f"Task {subject}[" in line and "succeeded" in line
+        for w in workers
+        for line in w.log_text().splitlines()
+    )
+
+
+def order_created_data(order_id, *, buyer_id, ticket_id, expires_at: datetime) -> dict:
+    return {
+        "id": str(order_id),
+        "version": 0,
+        "status": "created",
+        "userId": str(buyer_id),
+        "expiresAt": utc_milliseconds(expires_at),
+        "ticket": {"id": str(ticket_id), "price": "20.00"},
+    }
+
+
+def order_changed_data(order_id, *, version: int, ticket_id) -> dict:
+    return {"id": str(order_id), "version": version, "ticket": {"id": str(ticket_id)}}
+
+
+def orders_shell(orders: ConsumerDatabase, code: str, **environment: str) -> str:
+    """Runs `code` in the orders service (`manage.py shell -c`, on its database and the
+    suite's broker): its own services, its outbox and its relay on commit. Returns what it
+    printed."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env=orders.environment(**environment),
+        cwd=ORDERS_SERVICE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def order_create_in_orders(
+    orders: ConsumerDatabase, *, buyer_id: uuid.UUID, expiration_seconds: int
+) -> uuid.UUID:
+    """A ticket copy in orders (as tickets' event would leave it) and an order for it by
+    `buyer_id`, through orders' own service."""
+    code = (
+        "import uuid, decimal\n"
+        "from orders.models import TicketCopy\n"
+        "from orders.services import order_create\n"
+        "ticket = TicketCopy.objects.create(id=uuid.uuid4(), version=0, title='Concert',"
+        " price=decimal.Decimal('20.00'), user_id=uuid.uuid4())\n"
+        f"order = order_create(buyer_id=uuid.UUID('{buyer_id}'), ticket_id=ticket.id)\n"
+        "print(order.id)"
+    )
+    output = orders_shell(orders, code, **orders_environment(expiration_seconds))
+    return uuid.UUID(output.splitlines()[-1])
+
+
+def order_in_orders(orders: ConsumerDatabase, order_id) -> tuple[str, int]:
+    rows = orders.rows("SELECT status, version FROM orders_order WHERE id = %s", str(order_id))
+    return rows[0]
+
+
+def announced_by_orders(orders: ConsumerDatabase, order_id) -> list[tuple[str, int]]:
+    rows = orders.rows(
+        "SELECT subject, envelope FROM events_outboxevent ORDER BY position",
+    )
+    return [
+        (subject, envelope["data"]["version"])
+        for subject, envelope in rows
+        if envelope["data"].get("id") == str(order_id)
+    ]
+
+
+def side_connection():
+    """A connection of the test's own to this test's database, outside Django's (which the
+    test and the workers go on using)."""
+    settings_dict = connection.settings_dict
+    return psycopg2.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"],
+        user=settings_dict["USER"],
+        dbname=settings_dict["NAME"],
+    )
+
+
+def backends_waiting_on_test_charge() -> int:
+    """Connections of this test's database waiting for a row lock in the test processor's
+    ledger: a refund blocked inside the processor."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query LIKE %s AND query LIKE %s",
+            ['%FROM "payments_testcharge"%', "%FOR UPDATE%"],
+        )
+        return cursor.fetchone()[0]
+
+
+# --- with orders --------------------------------------------------------------------------------
+
+
+def test_an_order_paid_in_payments_becomes_complete_in_orders_and_in_payments_copy(
+    sign_in, api_client, orders, orders_processes, payments_worker_start
+):
+    """Both services' own workers (and orders' beat, sweeping for expired orders), each on
+    its database: orders announces the order, payments keeps its copy, the buyer pays over
+    HTTP, payments announces the payment, orders completes the order and announces that, and
+    payments' copy follows it to version 1, complete."""
+    expiration = 60
+    workers = (
+        orders_processes("worker", expiration_seconds=expiration),
+        orders_processes("beat", expiration_seconds=expiration),
+        payments_worker_start(),
+    )
+    buyer = uuid.uuid4()
+    order_id = order_create_in_orders(orders, buyer_id=buyer, expiration_seconds=expiration)
+    eventually(
+        lambda: copy_state(order_id) == ("created", 0),
+        message=told(*workers, expected="payments' copy of the new order"),
+    )
+    copy = OrderCopy.objects.get(pk=order_id)
+    assert (copy.user_id, copy.price) == (buyer, Decimal("20.00"))
+
+    sign_in(api_client, user_id=buyer)
+    response = api_client.post(
+        "/api/payments", {"orderId": str(order_id), "token": "tok_visa"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == 2000
+
+    eventually(
+        lambda: order_in_orders(orders, order_id) == ("complete", 1),
+        message=told(*workers, expected="the order complete in orders"),
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("complete", 1),
+        message=told(*workers, expected="payments' copy complete at version 1"),
+    )
+    assert announced_by_orders(orders, order_id) == [("order:created", 0), ("order:completed", 1)]
+    payment = Payment.objects.get(order_id=order_id)
+    assert (payment.status, payment.amount, payment.refund_id) == ("succeeded", 2000, "")
+    assert orders.rows("SELECT error FROM events_deadletter") == []
+    assert not DeadLetter.objects.exists()
+
+
+def test_an_order_orders_expires_before_applying_its_payment_is_refunded_and_stays_cancelled(
+    sign_in, orders, orders_processes, payments_worker_start
+):
+    """The race of contract §6: the buyer pays in time, but orders' worker is behind on its
+    events (here it takes its own tasks only, the expiry sweep among them), so the order
+    expires in orders with its payment not yet applied. Payments learns of the cancellation
+    and refunds the charge; once orders reads its events again, the payment changes nothing
+    there (a cancelled order is never completed)."""
+    sweeper = orders_processes(
+        "worker", expiration_seconds=RACE_EXPIRATION_SECONDS, queues="orders.tasks"
+    )
+    beat = orders_processes("beat", expiration_seconds=RACE_EXPIRATION_SECONDS)
+    payments_worker = payments_worker_start()
+    workers = (sweeper, beat, payments_worker)
+    buyer = uuid.uuid4()
+    order_id = order_create_in_orders(
+        orders, buyer_id=buyer, expiration_seconds=RACE_EXPIRATION_SECONDS
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("created", 0),
+        message=told(*workers, expected="payments' copy of the new order"),
+    )
+    payment = payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
+    assert OrderCopy.objects.get(pk=order_id).expires_at > timezone.now(), "paid too late"
+
+    eventually(
+        lambda: copy_state(order_id) == ("cancelled", 1),
+        timeout=RACE_EXPIRATION_SECONDS + 15,
+        message=told(*workers, expected="the order expired in orders, cancelled in payments"),
+    )
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+    assert [charge.refund_id for charge in TestCharge.objects.all()] == [payment.refund_id]
+    assert order_in_orders(orders, order_id) == ("cancelled", 1)
+
+    # Orders reads its events again: payment:created arrives for a cancelled order.
+    reader = orders_processes("worker", expiration_seconds=RACE_EXPIRATION_SECONDS)
+    eventually(
+        lambda: deliveries_done(reader, subject="payment:created") == 1,
+        message=told(reader, expected="payment:created applied in orders"),
+    )
+    assert order_in_orders(orders, order_id) == ("cancelled", 1)
+    assert announced_by_orders(orders, order_id) == [("order:created", 0), ("order:cancelled", 1)]
+    assert copy_state(order_id) == ("cancelled", 1)
+    assert refunds_logged(payments_worker) == 1
+    assert orders.rows("SELECT error FROM events_deadletter") == []
+    assert not DeadLetter.objects.exists()
+
+
+# --- with a stand-in for orders -----------------------------------------------------------------
+
+
+def test_a_paid_orders_cancellation_delivered_three_times_refunds_it_once(
+    orders_standin, orders_standin_database, payments_worker_start, bus
+):
+    """order:cancelled of a paid order reaches payments three times while its worker is down:
+    the message the relay sent, the same event again as a new message (a producer's relay
+    repeated after a lost answer from the broker), and orders' replay of its outbox (which
+    skips the inbox: versions decide). The deployed pool of threads takes them side by side;
+    the charge is refunded once."""
+    order_id, buyer, ticket_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    first_worker = payments_worker_start()
+    orders_standin.publish(
+        "order:created",
+        order_created_data(
+            order_id,
+            buyer_id=buyer,
+            ticket_id=ticket_id,
+            expires_at=timezone.now() + timedelta(minutes=15),
+        ),
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("created", 0),
+        message=told(first_worker, expected="payments' copy of the new order"),
+    )
+    payment = payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
+    first_worker.stop()
+
+    event_id = orders_standin.publish(
+        "order:cancelled", order_changed_data(order_id, version=1, ticket_id=ticket_id)
+    )
+    [(envelope,)] = orders_standin_database.rows(
+        "SELECT envelope FROM events_outboxevent WHERE event_id = %s", event_id
+    )
+    envelope_send(envelope, consumer="payments")
+    replay = subprocess.run(
+        [sys.executable, "-m", "django", "events_replay", "--to", "payments"],
+        env=orders_standin_database.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert replay.returncode == 0, replay.stderr
+    queue = events_queue("payments")
+    # The cancellation twice, and the replay's created and cancelled.
+    assert bus.queue_length(queue) == 4
+
+    second_worker = payments_worker_start()
+    eventually(
+        lambda: (
+            deliveries_done(second_worker, subject="order:cancelled") == 3
+            and deliveries_done(second_worker, subject="order:created") == 1
+        ),
+        message=told(second_worker, expected="the four deliveries done"),
+    )
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+    assert payment.refund_id.startswith("re_test_")
+    assert [(c.order_id, c.refund_id) for c in TestCharge.objects.all()] == [
+        (order_id, payment.refund_id)
+    ]
+    assert refunds_logged(second_worker) == 1
+    assert copy_state(order_id) == ("cancelled", 1)
+    assert list(InboxEvent.objects.filter(event_id=event_id).values_list("subject", flat=True)) == [
+        "order:cancelled"
+    ]
+    assert not DeadLetter.objects.exists()
+
+
+def test_a_worker_killed_mid_refund_leaves_the_refund_to_the_redelivery_once(
+    orders_standin, payments_worker_start
+):
+    """The worker dies (kill -9) inside the refund of a late cancellation: held, by a row lock
+    this test takes on the charge in the processor's ledger, after the handler has cancelled
+    the copy and begun the refund in its transaction. Nothing of it is kept (the copy, the
+    inbox row and the refund are one transaction), the message goes back to the queue
+    unacknowledged, and the next worker refunds once."""
+    order_id, buyer, ticket_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    first_worker = payments_worker_start(SOLO_POOL)
+    orders_standin.publish(
+        "order:created",
+        order_created_data(
+            order_id,
+            buyer_id=buyer,
+            ticket_id=ticket_id,
+            expires_at=timezone.now() + timedelta(minutes=15),
+        ),
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("created", 0),
+        message=told(first_worker, expected="payments' copy of the new order"),
+    )
+    payment = payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
+
+    lock = side_connection()
+    try:
+        with lock.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM payments_testcharge WHERE charge_id = %s FOR UPDATE",
+                [payment.charge_id],
+            )
+        event_id = orders_standin.publish(
+            "order:cancelled", order_changed_data(order_id, version=1, ticket_id=ticket_id)
+        )
+        eventually(
+            lambda: backends_waiting_on_test_charge() == 1,
+            message=told(first_worker, expected="the refund waiting inside the processor"),
+        )
+        first_worker.kill()
+    finally:
+        lock.rollback()
+        lock.close()
+    # What the dead worker had begun never committed.
+    assert copy_state(order_id) == ("created", 0)
+    assert Payment.objects.get(pk=payment.id).status == Payment.Status.SUCCEEDED
+    assert not InboxEvent.objects.filter(event_id=event_id).exists()
+    assert refunds_logged(first_worker) == 0
+
+    second_worker = payments_worker_start(SOLO_POOL)
+    eventually(
+        lambda: copy_state(order_id) == ("cancelled", 1),
+        message=told(second_worker, expected="the cancellation delivered again, and applied"),
+    )
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+    assert [c.refund_id for c in TestCharge.objects.all()] == [payment.refund_id]
+    assert refunds_logged(first_worker, second_worker) == 1
+    assert InboxEvent.objects.filter(event_id=event_id).count() == 1
+    assert not DeadLetter.objects.exists()
+
+
+def test_a_cancellation_before_the_orders_creation_waits_for_it(
+    orders_standin, payments_worker_start
+):
+    """order:cancelled reaches payments before order:created (another path, a redelivery):
+    it is retried until the copy exists, then applied, and the copy ends as orders left it."""
+    order_id, ticket_id = uuid.uuid4(), uuid.uuid4()
+    worker = payments_worker_start()
+    orders_standin.publish(
+        "order:cancelled", order_changed_data(order_id, version=1, ticket_id=ticket_id)
+    )
+    eventually(
+        lambda: "event arrived early; retrying" in worker.log_text(),
+        message=told(worker, expected="the cancellation tried, and waiting"),
+    )
+    assert copy_state(order_id) is None
+
+    orders_standin.publish(
+        "order:created",
+        order_created_data(
+            order_id,
+            buyer_id=uuid.uuid4(),
+            ticket_id=ticket_id,
+            expires_at=timezone.now() + timedelta(minutes=15),
+        ),
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("cancelled", 1),
+        message=told(worker, expected="the cancellation applied after the creation"),
+    )
+    assert InboxEvent.objects.filter(subject__startswith="order:").count() == 2
+    assert not DeadLetter.objects.exists()
+    assert not Payment.objects.exists()
