@@ -41,7 +41,7 @@ class CardTokenField(StringField):
     )
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=TOKEN_MAX_LENGTH, **kwargs)
+        super().__init__(min_length=1, max_length=TOKEN_MAX_LENGTH, **kwargs)
 
 
 @extend_schema_serializer(component_name="Payment")

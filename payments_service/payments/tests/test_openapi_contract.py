@@ -62,9 +62,7 @@ KNOWN_ORDER_IDS = [
     EXPIRED_ORDER_ID,
     OTHER_BUYERS_ORDER_ID,
 ]
-TOKEN_MAX_LENGTH = schema.raw_schema["components"]["schemas"]["PaymentInput"]["properties"][
-    "token"
-]["maxLength"]
+TOKEN_SCHEMA = schema.raw_schema["components"]["schemas"]["PaymentInput"]["properties"]["token"]
 # The processor's test cards: the example's, charged, and one it declines.
 KNOWN_TOKENS = [EXAMPLE_BODY["token"], "tok_chargeDeclined"]
 
@@ -113,7 +111,10 @@ def _body_to_known_state(case) -> None:
     generated = f"{order_id!r} {token!r}"
     if isinstance(order_id, str) and CANONICAL_UUID.fullmatch(order_id):
         case.body["orderId"] = _pick(order_id, KNOWN_ORDER_IDS, by=generated)
-    if isinstance(token, str) and len(token) <= TOKEN_MAX_LENGTH:
+    if (
+        isinstance(token, str)
+        and TOKEN_SCHEMA["minLength"] <= len(token) <= TOKEN_SCHEMA["maxLength"]
+    ):
         case.body["token"] = _pick(token, KNOWN_TOKENS, by=f"token {generated}")
 
 
@@ -142,7 +143,7 @@ def test_the_schema_documents_every_answer_of_a_payment():
     assert OPERATION["requestBody"]["required"] is True
     assert sorted(request["required"]) == ["orderId", "token"]
     assert request["properties"]["orderId"] == {"type": "string", "format": "uuid"}
-    assert request["properties"]["token"] == {"type": "string", "maxLength": 255}
+    assert request["properties"]["token"] == {"type": "string", "minLength": 1, "maxLength": 255}
 
 
 @pytest.mark.parametrize(
