@@ -30,9 +30,10 @@ CELERY_BEAT_SCHEDULE = {
     "orders-expire-due": {
         "task": "orders.tasks.orders_expire_due",
         "schedule": ORDERS_EXPIRATION_SWEEP_SECONDS,
-        # A sweep no worker took within its period is dropped: the next one does its work,
-        # and a worker back from an outage does not run the hundreds queued meanwhile.
-        "options": {"expires": ORDERS_EXPIRATION_SWEEP_SECONDS},
+        # A sweep no worker took within a few periods is dropped: a worker back from an
+        # outage does not run the hundreds queued meanwhile. Not within one: a worker whose
+        # threads are all busy (due expiry tasks) takes it late, but must not drop it.
+        "options": {"expires": ORDERS_EXPIRATION_SWEEP_SECONDS * 5},
     },
 }
 
