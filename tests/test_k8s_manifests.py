@@ -19,6 +19,7 @@ built-in kustomize) and openssl on PATH.
 """
 
 import ast
+import base64
 import copy
 import json
 import os
@@ -85,12 +86,25 @@ SERVICE_ROUTES = {
     gateway_path(prefix): service.name for service in DEPLOYED for prefix in service.prefixes
 }
 UNCLAIMED_ROOTS = ("/api", "/admin")
+# A service's own Secrets beyond its Django key and database password: keys of outside
+# accounts, which the operator creates in production and k8s/make-dev-secrets creates empty for
+# the dev overlay. Secret: (the key, also the variable its pods read, its file in dev/secrets/).
+OUTSIDE_SECRETS = {
+    "payments": {"payments-stripe": ("STRIPE_SECRET_KEY", "payments-stripe-secret-key")},
+}
+DEPLOYED_OUTSIDE_SECRETS = {
+    secret: (service, key, file)
+    for service, secrets in OUTSIDE_SECRETS.items()
+    if service in DEPLOYED_NAMES
+    for secret, (key, file) in secrets.items()
+}
 # What the production operator must create before the first deploy (k8s/README.md).
 OPERATOR_SECRETS = {
     "jwt-keys",
     "django-secrets",
     "ticketing-tls",
     *(f"{service.name}-postgres" for service in DEPLOYED),
+    *DEPLOYED_OUTSIDE_SECRETS,
 }
 # Every service's settings (shared/ticketing_shared/settings.py) read these in the cluster.
 REQUIRED_ENV = (
@@ -118,6 +132,7 @@ GENERATED_SECRET_FILES = (
     PUBLIC_KEY,
     *(f"{service.name}-secret-key" for service in DEPLOYED),
     *(f"{service.name}-postgres-password" for service in DEPLOYED),
+    *(file for _, _, file in DEPLOYED_OUTSIDE_SECRETS.values()),
 )
 
 
@@ -1223,7 +1238,83 @@ def test_dev_overlay_generates_each_deployed_service_its_secrets(rendered):
         "jwt-keys": {PRIVATE_KEY, PUBLIC_KEY},
         "django-secrets": {f"{service.name}-secret-key" for service in DEPLOYED},
         **{f"{service.name}-postgres": {"password"} for service in DEPLOYED},
+        **{secret: {key} for secret, (_, key, _) in DEPLOYED_OUTSIDE_SECRETS.items()},
     }
+
+
+def test_an_outside_account_key_reaches_its_own_service_alone(overlay):
+    """Every process of its service reads it from its Secret (their settings refuse to start
+    without it in production); no other service's workload names that Secret at all."""
+    _, docs = overlay
+    assert DEPLOYED_OUTSIDE_SECRETS or "payments" not in DEPLOYED_NAMES
+    for secret, (owner, key, _) in DEPLOYED_OUTSIDE_SECRETS.items():
+        seen = set()
+        for workload in app_workloads(docs):
+            service = service_of(workload)
+            if service != owner:
+                assert not any(
+                    refers_to(name, secret) for name in referenced_secrets([workload])
+                ), f"{name_of(workload)} ({service}) names {secret}"
+                continue
+            for container in app_containers(workload):
+                env = resolve_env(container, docs)
+                where = f"{name_of(workload)}/{container['name']}"
+                assert re.fullmatch(
+                    rf"<secret {secret}(-[a-z0-9]{{10}})?/{key}>", env.get(key, "")
+                ), f"{where}: {key} must come from the Secret {secret}"
+                seen.add(component(workload))
+        expected = {"web", "worker", "beat"} if SERVICES_BY_NAME[owner].runs_worker else {"web"}
+        assert seen == expected, (secret, seen)
+
+
+def settings_env(container: dict, docs: list[dict], jwt_dir: Path) -> dict[str, str]:
+    """The container's environment with what the cluster would put in place of its secrets:
+    a generated Secret's own value (the dev overlay's), a stand-in for an operator's; the JWT
+    key files from `jwt_dir`, and the static folder its image sets."""
+    generated = {name_of(secret): secret.get("data", {}) for secret in of_kind(docs, "Secret")}
+
+    def secret_value(match: re.Match) -> str:
+        if match[1] in generated:
+            return base64.b64decode(generated[match[1]][match[2]]).decode()
+        return "operator0secret"
+
+    env = {
+        name: re.sub(r"<secret ([^/>]+)/([^>]+)>", secret_value, value)
+        for name, value in resolve_env(container, docs).items()
+    }
+    for variable in ("JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE"):
+        if variable in env:
+            env[variable] = str(jwt_dir / Path(env[variable]).name)
+    return env | {"DJANGO_STATIC_ROOT": "/app/staticfiles", "PATH": os.environ["PATH"]}
+
+
+@pytest.mark.skipif("payments" not in DEPLOYED_NAMES, reason="payments is not deployed")
+def test_payments_starts_in_each_overlay_with_its_processor(overlay, dev_k8s):
+    """Payments' own settings, loaded with each of its containers' environment: production
+    charges through Stripe with the operator's key; the dev overlay, with no Stripe key (its
+    file is empty), through the built-in test processor, allowed there by name."""
+    name, docs = overlay
+    expected = {"dev": "test", "production": "stripe"}[name]
+    jwt_dir = dev_k8s / "overlays" / "dev" / "secrets"
+    program = "import config.settings as s; print(s.PAYMENTS_PROCESSOR, repr(s.STRIPE_SECRET_KEY))"
+    checked = 0
+    for workload in app_workloads(docs):
+        if service_of(workload) != "payments":
+            continue
+        for container in app_containers(workload):
+            where = f"{name}: {name_of(workload)}/{container['name']}"
+            result = run(
+                [sys.executable, "-c", program],
+                cwd=REPO / SERVICES_BY_NAME["payments"].directory,
+                env=settings_env(container, docs, jwt_dir),
+            )
+            assert result.returncode == 0, f"{where}: the settings refuse to start\n{result.stderr}"
+            processor, key = result.stdout.split(maxsplit=1)
+            assert processor == expected, where
+            if expected == "stripe":
+                assert key.strip() != "''", where
+            checked += 1
+    assert checked == 5, "web, migrate, worker, wait-for-migrations and beat"
 
 
 def test_dev_ingress_has_no_tls_section(rendered):
@@ -1348,6 +1439,10 @@ def test_make_dev_secrets_writes_a_matching_key_pair_and_random_values(tmp_path)
         secret_key = (out / f"{service.name}-secret-key").read_text()
         assert len(secret_key) >= 50
         assert not re.search(r"\s", secret_key)
+    # An outside account's key cannot be made: its file is there, empty, for the developer.
+    outside_files = [file for _, _, file in DEPLOYED_OUTSIDE_SECRETS.values()]
+    for name in outside_files:
+        assert (out / name).read_bytes() == b"", name
 
     # A second run keeps everything.
     before = {name: (out / name).read_bytes() for name in GENERATED_SECRET_FILES}
@@ -1357,11 +1452,19 @@ def test_make_dev_secrets_writes_a_matching_key_pair_and_random_values(tmp_path)
         assert f"kept     {out / name}" in second.stdout
     assert before == {name: (out / name).read_bytes() for name in GENERATED_SECRET_FILES}
 
+    # A key the developer put into an outside account's file is kept too.
+    for name in outside_files:
+        (out / name).write_text("sk_test_mine")
+    assert run(["bash", MAKE_DEV_SECRETS, out]).returncode == 0
+    for name in outside_files:
+        assert (out / name).read_text() == "sk_test_mine", name
+
     # Two runs elsewhere make different secrets.
     other = tmp_path / "other"
     assert run(["bash", MAKE_DEV_SECRETS, other]).returncode == 0
     for name in GENERATED_SECRET_FILES:
-        assert (other / name).read_bytes() != before[name], name
+        if name not in outside_files:
+            assert (other / name).read_bytes() != before[name], name
 
 
 def test_make_dev_secrets_completes_a_pair_and_refuses_an_orphan_public_key(tmp_path):

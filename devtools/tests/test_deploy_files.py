@@ -198,6 +198,57 @@ def test_only_the_signing_service_is_shown_the_private_key(repo):
     assert "JWT_PRIVATE_KEY" not in (repo / "beta_service/Dockerfile").read_text()
 
 
+BETA_KEY = deploy_files.SecretSetting(
+    "BETA_API_KEY", "beta-outside", dev_file="beta-outside-key", comment="Beta's outside account."
+)
+BETA_EXTRAS = {
+    "beta": deploy_files.DeployExtras(
+        secrets=(BETA_KEY,), dev_settings=(("BETA_PROCESSOR", "fake"),)
+    )
+}
+
+
+def test_a_service_own_secret_goes_to_its_containers_alone_and_dev_settles_for_none(repo, capsys):
+    """An outside account's key (DEPLOY_EXTRAS): every container of the service that needs it
+    reads it from its Secret, no other service's; the dev overlay generates that Secret from a
+    file make-dev-secrets leaves empty, and gives the service the settings that do without."""
+    add_service_folder(repo, BETA)
+    assert main(["--repo", str(repo)], services=REGISTRY, extras=BETA_EXTRAS) == 0
+
+    def env_of(path: str) -> list[list[dict]]:
+        (deployment,) = load(repo, path)
+        pod = deployment["spec"]["template"]["spec"]
+        return [c["env"] for c in (*pod.get("initContainers", []), *pod["containers"])]
+
+    reference = {
+        "name": "BETA_API_KEY",
+        "valueFrom": {"secretKeyRef": {"name": "beta-outside", "key": "BETA_API_KEY"}},
+    }
+    beta_env = env_of("k8s/base/beta/deployment.yaml")
+    assert len(beta_env) == 2, "migrate and web"
+    assert all(reference in env for env in beta_env)
+    for path in ("deployment.yaml", "worker-deployment.yaml", "beat-deployment.yaml"):
+        assert "beta-outside" not in (repo / "k8s/base/alpha" / path).read_text(), path
+    assert "# Beta's outside account.\n" in (repo / "k8s/base/beta/deployment.yaml").read_text()
+
+    (dev,) = load(repo, "k8s/overlays/dev/kustomization.yaml")
+    generators = {generator["name"]: generator["files"] for generator in dev["secretGenerator"]}
+    assert generators["beta-outside"] == ["BETA_API_KEY=secrets/beta-outside-key"]
+    assert dev["configMapGenerator"] == [
+        {"name": "ticketing-common", "behavior": "merge", "literals": ["BETA_PROCESSOR=fake"]}
+    ]
+    script = (repo / "k8s/make-dev-secrets").read_text()
+    assert "SERVICES=(alpha beta)\nOUTSIDE_SECRETS=(beta-outside-key)\n" in script
+    assert check(repo, capsys, services=REGISTRY)[0] == 1, "the default extras name no beta"
+
+    # Without extras, nothing of them is left.
+    assert generate(repo) == 0
+    assert "beta-outside" not in (repo / "k8s/base/beta/deployment.yaml").read_text()
+    (dev,) = load(repo, "k8s/overlays/dev/kustomization.yaml")
+    assert "configMapGenerator" not in dev
+    assert "OUTSIDE_SECRETS=()\n" in (repo / "k8s/make-dev-secrets").read_text()
+
+
 def test_a_worker_and_a_single_beat_for_a_service_that_runs_them(repo):
     assert generate(repo) == 0
     (worker,) = load(repo, "k8s/base/alpha/worker-deployment.yaml")

@@ -9,7 +9,10 @@ folder has manage.py. From that list come each service's Kubernetes folder (web,
 beat Deployments, Service, PostgreSQL), the ingress, the dev overlay's secrets, skaffold.yaml and
 every service's Dockerfile, whose list of workspace members comes from the root pyproject.toml.
 Two hand-written files keep a generated block between markers: k8s/base/kustomization.yaml (its
-resources) and k8s/make-dev-secrets (its SERVICES). The production overlay is not generated:
+resources) and k8s/make-dev-secrets (its SERVICES and OUTSIDE_SECRETS). What a service needs
+beyond its registry entry (a Secret of its own, such as payments' Stripe key, and the settings
+the dev overlay gives it instead) is said once in DEPLOY_EXTRAS below, never in a template by
+the service's name. The production overlay is not generated:
 its patches select workloads by label, so they name no service, and its kustomization.yaml is
 the operator's to edit (`kustomize edit set image`).
 
@@ -25,6 +28,7 @@ import sys
 import textwrap
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -122,6 +126,73 @@ def header(description: str = "") -> str:
     return "\n".join(f"# {line}".rstrip() for line in lines)
 
 
+# ---- what some services need beyond the registry's entry ------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretSetting:
+    """A setting a service reads from a Secret of its own, besides the Django key and database
+    password every service has: the key of an outside account (a card processor's), which no
+    script can make. Every container of that service's pods gets it (its settings read it at
+    start), no other service's."""
+
+    # The environment variable, which is also the Secret's key.
+    variable: str
+    # The Secret: created by the operator in production, from dev/secrets/<dev_file> in the dev
+    # overlay, where k8s/make-dev-secrets creates that file empty (a development overlay
+    # settles for no key: see `dev_settings`).
+    secret: str
+    dev_file: str
+    # Why the service needs it, a comment above the variable in its manifests.
+    comment: str
+
+
+@dataclass(frozen=True)
+class DeployExtras:
+    """What a service's deployment needs that its registry entry does not say."""
+
+    secrets: tuple[SecretSetting, ...] = ()
+    # Settings the dev overlay adds to ticketing-common (which every pod reads, so they are
+    # named after the service that reads them): what lets the service run there without the
+    # outside keys that make-dev-secrets cannot make.
+    dev_settings: tuple[tuple[str, str], ...] = ()
+
+
+NO_EXTRAS = DeployExtras()
+
+# By service name; a service not listed needs nothing more.
+DEPLOY_EXTRAS: Mapping[str, DeployExtras] = {
+    "payments": DeployExtras(
+        secrets=(
+            SecretSetting(
+                # The variable, then the Secret.
+                "STRIPE_SECRET_KEY",
+                "payments-stripe",
+                dev_file="payments-stripe-secret-key",
+                comment=(
+                    "Stripe's secret key (PAYMENTS_PROCESSOR=stripe, production's default): the "
+                    "web pods charge and refund, the worker refunds late cancellations, and the "
+                    "settings of every process (beat's too) refuse to start without it."
+                ),
+            ),
+        ),
+        # The cluster runs with TICKETING_ENV=production, whose processor is Stripe; with no
+        # Stripe key in development, the built-in test processor (Stripe's test card tokens,
+        # no network), which production refuses unless allowed by name.
+        dev_settings=(
+            ("PAYMENTS_PROCESSOR", "test"),
+            ("PAYMENTS_ALLOW_TEST_PROCESSOR_IN_PRODUCTION", "true"),
+        ),
+    ),
+}
+
+
+def extras_of(
+    services: Sequence[Service], extras: Mapping[str, DeployExtras]
+) -> list[DeployExtras]:
+    return [extras.get(service.name, NO_EXTRAS) for service in services]
+
+
 # ---- what the repository holds ---------------------------------------------------------------
 
 
@@ -173,12 +244,26 @@ def _service_values(service: Service) -> dict[str, str]:
     }
 
 
-def _container_settings(service: Service, *, anchors: bool) -> str:
+def _container_settings(service: Service, extras: DeployExtras, *, anchors: bool) -> str:
     """envFrom, env, securityContext and volumeMounts: the same in every container of a
     service, so that its web, migrations, worker and beat see one configuration."""
     private_key = fragment("container-env-private-key.yaml") if service.signs_tokens else ""
+    secrets = fragments(
+        "container-env-secret.yaml",
+        (
+            {
+                "comment": _comment(secret.comment),
+                "variable": secret.variable,
+                "secret": secret.secret,
+            }
+            for secret in extras.secrets
+        ),
+    )
     env = render(
-        fragment("container-env.yaml"), private_key=private_key, **_service_values(service)
+        fragment("container-env.yaml"),
+        private_key=private_key,
+        secrets=secrets,
+        **_service_values(service),
     )
     anchor_names = {
         "env_from_anchor": "env-from",
@@ -190,24 +275,29 @@ def _container_settings(service: Service, *, anchors: bool) -> str:
     return render(fragment("container-settings.yaml"), env=env, **marks)
 
 
-def _pod_values(service: Service) -> dict[str, str]:
+def _comment(text: str) -> str:
+    """`text` as comment lines (the width leaves room for a container's indentation)."""
+    return "\n".join(f"# {line}" for line in textwrap.wrap(text, width=COMMENT_WIDTH - 16))
+
+
+def _pod_values(service: Service, extras: DeployExtras) -> dict[str, str]:
     private_key_item = fragment("pod-volumes-private-key.yaml") if service.signs_tokens else ""
     return {
         **_service_values(service),
         "pod_security": fragment("pod-security.yaml"),
         # The first container of a pod holds the settings with YAML anchors; the others refer
         # to them by alias, so that they cannot drift apart.
-        "settings": _container_settings(service, anchors=True),
+        "settings": _container_settings(service, extras, anchors=True),
         "settings_aliases": fragment("container-settings-aliases.yaml"),
         "security_aliases": fragment("container-security-aliases.yaml"),
         "volumes": render(fragment("pod-volumes.yaml"), private_key_item=private_key_item),
     }
 
 
-def service_files(service: Service) -> dict[Path, str]:
+def service_files(service: Service, extras: DeployExtras = NO_EXTRAS) -> dict[Path, str]:
     """A service's folder in k8s/base/: its workloads, their Services, its kustomization."""
     folder = BASE / service.name
-    pod = _pod_values(service)
+    pod = _pod_values(service, extras)
     pg_isready = ["pg_isready", "-h", "127.0.0.1", "-U", service.name, "-d", service.database]
     files = {
         folder / "deployment.yaml": render(
@@ -235,7 +325,7 @@ def service_files(service: Service) -> dict[Path, str]:
                 "sweep, housekeeping) to its worker."
             ),
             # Alone in its pod: no other container refers to anchors.
-            **{**pod, "settings": _container_settings(service, anchors=False)},
+            **{**pod, "settings": _container_settings(service, extras, anchors=False)},
         )
     files[folder / "postgres-statefulset.yaml"] = render(
         template("postgres-statefulset.yaml"),
@@ -335,7 +425,20 @@ def ingress_tls(host: str) -> str:
 # ---- the dev overlay, skaffold ---------------------------------------------------------------
 
 
-def dev_kustomization(services: Sequence[Service]) -> str:
+def dev_kustomization(services: Sequence[Service], extras: Sequence[DeployExtras]) -> str:
+    settings = [f"{name}={value}" for each in extras for name, value in each.dev_settings]
+    dev_settings = (
+        render(fragment("dev-settings.yaml"), literals=_yaml_list(settings)) if settings else ""
+    )
+    secrets = [
+        {"secret": f"{service.name}-postgres", "key": "password"}
+        | {"file": f"{service.name}-postgres-password"}
+        for service in services
+    ] + [
+        {"secret": secret.secret, "key": secret.variable, "file": secret.dev_file}
+        for each in extras
+        for secret in each.secrets
+    ]
     return render(
         template("dev-kustomization.yaml"),
         header=header(
@@ -346,9 +449,8 @@ def dev_kustomization(services: Sequence[Service]) -> str:
         secret_keys=_yaml_list(
             [f"{service.name}-secret-key=secrets/{service.name}-secret-key" for service in services]
         ),
-        database_passwords=fragments(
-            "dev-postgres-secret.yaml", ({"name": service.name} for service in services)
-        ),
+        service_secrets=fragments("dev-secret.yaml", secrets),
+        dev_settings=dev_settings,
     )
 
 
@@ -409,8 +511,12 @@ def base_resources_block(services: Sequence[Service]) -> str:
     return "resources:\n" + textwrap.indent(_yaml_list(names), "  ")
 
 
-def dev_secrets_block(services: Sequence[Service]) -> str:
-    return f"SERVICES=({' '.join(service.name for service in services)})"
+def dev_secrets_block(services: Sequence[Service], extras: Sequence[DeployExtras]) -> str:
+    outside = [secret.dev_file for each in extras for secret in each.secrets]
+    return (
+        f"SERVICES=({' '.join(service.name for service in services)})\n"
+        f"OUTSIDE_SECRETS=({' '.join(outside)})"
+    )
 
 
 def with_block(path: Path, text: str, block: str) -> str:
@@ -429,22 +535,27 @@ def with_block(path: Path, text: str, block: str) -> str:
 # ---- all of them -----------------------------------------------------------------------------
 
 
-def expected_files(repo: Path, services: Sequence[Service] = SERVICES) -> dict[Path, str]:
+def expected_files(
+    repo: Path,
+    services: Sequence[Service] = SERVICES,
+    extras: Mapping[str, DeployExtras] = DEPLOY_EXTRAS,
+) -> dict[Path, str]:
     """Every generated file (relative to the repository) with the content it must have."""
     deployed = services_in_repo(repo, services)
+    deployed_extras = extras_of(deployed, extras)
     host = public_host(repo)
     members = workspace_members(repo)
     files: dict[Path, str] = {}
-    for service in deployed:
-        files |= service_files(service)
+    for service, service_extras in zip(deployed, deployed_extras, strict=True):
+        files |= service_files(service, service_extras)
         files[Path(dockerfile_path(service))] = dockerfile(service, members)
     files[INGRESS] = ingress(deployed, host)
     files[PRODUCTION_INGRESS_TLS] = ingress_tls(host)
-    files[DEV_KUSTOMIZATION] = dev_kustomization(deployed)
+    files[DEV_KUSTOMIZATION] = dev_kustomization(deployed, deployed_extras)
     files[SKAFFOLD] = skaffold(deployed)
     for path, block in (
         (BASE_KUSTOMIZATION, base_resources_block(deployed)),
-        (MAKE_DEV_SECRETS, dev_secrets_block(deployed)),
+        (MAKE_DEV_SECRETS, dev_secrets_block(deployed, deployed_extras)),
     ):
         if not (repo / path).is_file():
             raise SetupError(f"{path} is missing: it is hand-written, with a generated block")
@@ -468,9 +579,13 @@ def files_no_longer_generated(repo: Path, expected: dict[Path, str]) -> list[Pat
     )
 
 
-def stale_files(repo: Path, services: Sequence[Service] = SERVICES) -> list[str]:
+def stale_files(
+    repo: Path,
+    services: Sequence[Service] = SERVICES,
+    extras: Mapping[str, DeployExtras] = DEPLOY_EXTRAS,
+) -> list[str]:
     """What differs from the registry, one line per file (empty when everything is current)."""
-    expected = expected_files(repo, services)
+    expected = expected_files(repo, services, extras)
     problems = []
     for path, content in expected.items():
         target = repo / path
@@ -484,10 +599,14 @@ def stale_files(repo: Path, services: Sequence[Service] = SERVICES) -> list[str]
     return problems
 
 
-def deploy_files_write(repo: Path, services: Sequence[Service] = SERVICES) -> list[str]:
+def deploy_files_write(
+    repo: Path,
+    services: Sequence[Service] = SERVICES,
+    extras: Mapping[str, DeployExtras] = DEPLOY_EXTRAS,
+) -> list[str]:
     """Writes every stale or missing file and removes those no longer generated; returns what
     it did, one line per file."""
-    expected = expected_files(repo, services)
+    expected = expected_files(repo, services, extras)
     done = []
     for path, content in expected.items():
         target = repo / path
@@ -505,7 +624,12 @@ def deploy_files_write(repo: Path, services: Sequence[Service] = SERVICES) -> li
     return done
 
 
-def main(argv: Sequence[str] | None = None, *, services: Sequence[Service] = SERVICES) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    services: Sequence[Service] = SERVICES,
+    extras: Mapping[str, DeployExtras] = DEPLOY_EXTRAS,
+) -> int:
     parser = argparse.ArgumentParser(
         prog="ticketing-deploy-files",
         description=f"Write k8s/, skaffold.yaml and the Dockerfiles from {REGISTRY}.",
@@ -522,7 +646,7 @@ def main(argv: Sequence[str] | None = None, *, services: Sequence[Service] = SER
     try:
         repo = args.repo.resolve() if args.repo else find_repo_root()
         if args.check:
-            problems = stale_files(repo, services)
+            problems = stale_files(repo, services, extras)
             for problem in problems:
                 print(problem, file=sys.stderr)
             if problems:
@@ -533,7 +657,7 @@ def main(argv: Sequence[str] | None = None, *, services: Sequence[Service] = SER
                 return 1
             print("the deployment files are up to date")
             return 0
-        done = deploy_files_write(repo, services)
+        done = deploy_files_write(repo, services, extras)
     except SetupError as error:
         print(f"ticketing-deploy-files: {error}", file=sys.stderr)
         return 1
