@@ -10,7 +10,8 @@ from ticketing_shared.readonly_admin import ReadOnlyAdmin
 class PaymentAdmin(ReadOnlyAdmin):
     """Payments are made by buyers and refunded by the service: amounts are read here, and a
     refund goes through `payment_refund`, as the automatic one does (the processor that
-    charged, once)."""
+    charged, once). Refunding here gives the money back and nothing more: the order stays
+    complete and the ticket sold (a goodwill refund); cancelling an order is orders' to do."""
 
     list_display = ["id", "order_id", "amount", "currency", "status", "processor", "created_at"]
     list_filter = ["status", "processor", "currency"]
@@ -23,8 +24,11 @@ class PaymentAdmin(ReadOnlyAdmin):
         "amount",
         "currency",
         "status",
+        "confirmations",
+        "refund_requested_at",
         "refund_id",
         "created_at",
+        "succeeded_at",
         "refunded_at",
     ]
     fields = readonly_fields
@@ -39,7 +43,9 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refund(self, request, queryset):
         refunded = 0
         for payment in queryset:
-            if payment.status == Payment.Status.REFUNDED:
+            if payment.status != Payment.Status.SUCCEEDED:
+                # Nothing charged to give back; an ended order's pending one is voided by
+                # the service itself.
                 continue
             try:
                 payment_refund(payment_id=payment.id)

@@ -15,6 +15,7 @@ from payments.services import (
     ORDER_CANCELLED,
     ORDER_EXPIRED,
     ORDER_PAID,
+    PAYMENT_UNDER_WAY,
     PROCESSOR_UNAVAILABLE,
     payment_create,
 )
@@ -83,6 +84,9 @@ class PaymentCreateApi(APIView):
                 ),
                 401: error_response("Not signed in, or another's order", ("Not authorized", None)),
                 404: error_response("No such order", ("Not Found", None)),
+                409: error_response(
+                    "Another payment of the order is with the processor", (PAYMENT_UNDER_WAY, None)
+                ),
                 502: error_response(
                     "The card processor did not answer: nothing new was charged",
                     (PROCESSOR_UNAVAILABLE, None),

@@ -24,13 +24,6 @@ class OrderCopy(models.Model):
     expires_at = models.DateTimeField()
     # The version of the order in orders this copy is at.
     version = models.PositiveIntegerField()
-    # How many charges the processor declined: each new attempt is a new idempotency key, so
-    # a buyer can try another card after a decline (the processor would refuse a key reused
-    # with another card), while a submission sent twice reuses one and is charged once.
-    declined_charges = models.PositiveIntegerField(default=0)
-    # When a charge was last begun, committed before the processor is asked: if the process
-    # dies before the charge is recorded, the order's cancellation looks for it at the processor.
-    charge_begun_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -50,46 +43,78 @@ class OrderCopy(models.Model):
 
 
 class Payment(models.Model):
-    """A charge the card processor made for an order; refunded when the order ends cancelled."""
+    """An order's payment: one payment intent at the processor, made before any card is
+    charged and recorded here first, then confirmed with the buyer's card (again after a
+    decline); refunded, or voided if it never charged, when the order ends cancelled."""
 
     class Status(models.TextChoices):
+        # The intent exists; no charge is known (none yet, or one whose answer was lost).
+        PENDING = "pending"
         SUCCEEDED = "succeeded"
         REFUNDED = "refunded"
+        # The order ended before any card was charged: the intent was voided.
+        CANCELLED = "cancelled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.OneToOneField(
-        # One charge per order (the database's guarantee: the column is unique).
+        # One payment per order (the database's guarantee: the column is unique), so one
+        # intent, which can succeed once.
         OrderCopy,
         on_delete=models.PROTECT,
         related_name="payment",
     )
-    # Which processor made the charge (`test`, `stripe`): its refund goes through the same.
+    # Which processor holds the intent (`test`, `stripe`): it is confirmed, voided and
+    # refunded through the same.
     processor = models.CharField(max_length=32)
-    # The processor's id of the charge (a PaymentIntent's `pi_...` on Stripe).
+    # The processor's id of the intent (a PaymentIntent's `pi_...` on Stripe).
     charge_id = models.CharField(max_length=255)
     # In the currency's minor unit (cents): integers, never floats.
     amount = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUCCEEDED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Confirmations asked of the processor so far: each is sent with a key of its own.
+    confirmations = models.PositiveIntegerField(default=0)
+    # Set when the order ended cancelled: the money goes back (a refund, or the intent
+    # voided), by a task and, whatever becomes of it, by beat's sweep until it is done.
+    refund_requested_at = models.DateTimeField(null=True, blank=True)
     # The processor's id of the refund, once refunded.
     refund_id = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["processor", "charge_id"], name="payment_one_per_charge"
+                fields=["processor", "charge_id"], name="payment_one_per_intent"
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["succeeded", "refunded"]),
+                condition=models.Q(status__in=["pending", "succeeded", "refunded", "cancelled"]),
                 name="payment_status_known",
             ),
             models.CheckConstraint(
-                condition=models.Q(status="succeeded", refunded_at__isnull=True, refund_id="")
-                | models.Q(status="refunded", refunded_at__isnull=False),
+                condition=models.Q(status="refunded", refunded_at__isnull=False)
+                | (~models.Q(status="refunded") & models.Q(refunded_at__isnull=True, refund_id="")),
                 name="payment_refund_recorded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["succeeded", "refunded"], succeeded_at__isnull=False)
+                | (
+                    ~models.Q(status__in=["succeeded", "refunded"])
+                    & models.Q(succeeded_at__isnull=True)
+                ),
+                name="payment_charge_recorded",
+            ),
+        ]
+        indexes = [
+            # Beat's sweep reads the payments whose money is still to go back.
+            models.Index(
+                fields=["refund_requested_at"],
+                name="payment_refund_due",
+                condition=models.Q(
+                    refund_requested_at__isnull=False, status__in=["pending", "succeeded"]
+                ),
             ),
         ]
 
@@ -97,23 +122,33 @@ class Payment(models.Model):
         return f"payment {self.id} ({self.amount} {self.currency}, {self.status})"
 
 
-class TestCharge(models.Model):
-    """The built-in test processor's own ledger (payments.processors.builtin): what a card
-    processor would keep on its side, so that a charge is idempotent and can be refunded and
-    found again. Not part of payments' records; no real card is ever charged."""
+class TestPaymentIntent(models.Model):
+    """The built-in test processor's own ledger (payments.processors.builtin): the intents a
+    card processor would keep on its side, so that they can be confirmed, voided, refunded and
+    read back. Not part of payments' records; no real card is ever charged."""
 
     __test__ = False  # not a pytest test class
 
-    charge_id = models.CharField(max_length=64, primary_key=True)
+    class Status(models.TextChoices):
+        REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+        SUCCEEDED = "succeeded"
+        CANCELED = "canceled"
+
+    intent_id = models.CharField(max_length=64, primary_key=True)
     idempotency_key = models.CharField(max_length=255, unique=True)
     order_id = models.UUIDField(db_index=True)
     amount = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=32, choices=Status.choices, default=Status.REQUIRES_PAYMENT_METHOD
+    )
+    # Each card that was charged, or tried: what a test reads to tell one charge from two.
+    cards_tried = models.JSONField(default=list)
     refund_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = "test processor charge"
+        verbose_name = "test processor intent"
 
     def __str__(self) -> str:
-        return f"{self.charge_id} ({self.amount} {self.currency})"
+        return f"{self.intent_id} ({self.amount} {self.currency}, {self.status})"

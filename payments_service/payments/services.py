@@ -1,10 +1,12 @@
-"""Writes of payments (HackSoft's services): charging an order once, refunding a charge once,
-and the copies of orders kept by orders' events (contract §6, §7).
+"""Writes of payments (HackSoft's services): paying for an order once, giving the money back
+once when the order ends cancelled, and the copies of orders kept by orders' events
+(contract §6, §7).
 
-A charge holds the order copy's row lock from its checks to its record, so that of two
-submissions for one order the second waits for the first and then finds it paid; the
-processor is asked with an idempotency key made of the order id, so that a request repeated
-after a timeout or a crash is charged once there too.
+A payment is one payment intent per order at the processor (payments.processors.base): made
+and recorded here before any card is charged, then confirmed with the buyer's card, again
+with another after a decline. An intent succeeds once, so no retry, second card or crash can
+charge an order twice; and since its id is recorded first, what became of it can always be
+read back, so a charge whose answer was lost is found and, if the order ended, refunded.
 """
 
 import logging
@@ -12,16 +14,19 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg2 import errorcodes
 
 from payments.models import OrderCopy, Payment
 from payments.processors import processor_get
-from payments.processors.base import ChargeDeclined, ProcessorUnavailable
+from payments.processors.base import Charge, ChargeDeclined, ProcessorUnavailable
 from ticketing_shared.errors.exceptions import (
     ApplicationError,
+    Conflict,
     NotAuthorized,
     NotFound,
     UpstreamUnavailable,
@@ -34,9 +39,12 @@ logger = logging.getLogger(__name__)
 ORDER_CANCELLED = "Cannot pay for a cancelled order"
 ORDER_PAID = "Order has already been paid"
 ORDER_EXPIRED = "Order has expired"
+PAYMENT_UNDER_WAY = "A payment for this order is under way: wait for its answer"
 PROCESSOR_UNAVAILABLE = (
     "The card processor did not answer. Try again: the card is never charged twice"
 )
+# The task that gives one payment's money back (payments.tasks).
+PAYMENT_REFUND_TASK = "payments.tasks.payment_refund"
 
 
 def amount_in_cents(price: Decimal) -> int:
@@ -49,78 +57,123 @@ def payment_create(*, order_id: uuid.UUID, buyer_id: uuid.UUID, token: str) -> P
     """Charges the buyer's order its price once and records the payment, announced as
     `payment:created` on commit.
 
-    Rules go in the contract's order: existence (404), ownership (401), then the order's state
+    Rules go in the issue's order: existence (404), ownership (401), then the order's state
     (400 cancelled, paid, expired); then the processor (400 with its decline message, 502 when
-    it does not answer). Two transactions: the first commits that a charge is begun (so that
-    the order's cancellation looks for a charge a crash kept from being recorded), the second
-    charges and records under the row lock, checking again.
+    it does not answer). Two transactions, each under the order copy's row lock: the first
+    makes and commits the order's intent (once) and this attempt's number; the second checks
+    again and confirms it with the card.
     """
-    _order_charge_begin(order_id=order_id, buyer_id=buyer_id)
-    outcome = _order_charge(order_id=order_id, buyer_id=buyer_id, token=token)
-    if isinstance(outcome, ChargeDeclined):
-        # Raised after the commit that counted the decline: the next attempt gets a new key.
-        raise ApplicationError(outcome.message, field="token")
-    return outcome
+    payment = _payment_intent_make(order_id=order_id, buyer_id=buyer_id)
+    return _payment_confirm(payment_id=payment.id, buyer_id=buyer_id, token=token)
 
 
 @transaction.atomic
-def _order_charge_begin(*, order_id: uuid.UUID, buyer_id: uuid.UUID) -> None:
+def _payment_intent_make(*, order_id: uuid.UUID, buyer_id: uuid.UUID) -> Payment:
     order = _order_payable_locked(order_id=order_id, buyer_id=buyer_id)
-    OrderCopy.objects.filter(pk=order.pk).update(charge_begun_at=timezone.now())
-
-
-@transaction.atomic
-def _order_charge(
-    *, order_id: uuid.UUID, buyer_id: uuid.UUID, token: str
-) -> Payment | ChargeDeclined:
-    order = _order_payable_locked(order_id=order_id, buyer_id=buyer_id)
-    processor = processor_get()
-    try:
-        charge = processor.charge(
-            amount=amount_in_cents(order.price),
+    payment = Payment.objects.filter(order=order).first()
+    if payment is None:
+        processor = processor_get()
+        amount = amount_in_cents(order.price)
+        try:
+            intent_id = processor.intent_create(
+                amount=amount,
+                currency=settings.PAYMENTS_CURRENCY,
+                order_id=order.id,
+                # The order id: a request repeated after a lost answer finds the same intent.
+                idempotency_key=str(order.id),
+            )
+        except ProcessorUnavailable as error:
+            raise _processor_unavailable("payment intent", order.id, error) from error
+        payment = Payment.objects.create(
+            order=order,
+            processor=processor.name,
+            charge_id=intent_id,
+            amount=amount,
             currency=settings.PAYMENTS_CURRENCY,
+        )
+    Payment.objects.filter(pk=payment.pk).update(confirmations=F("confirmations") + 1)
+    payment.refresh_from_db(fields=["confirmations"])
+    return payment
+
+
+@transaction.atomic
+def _payment_confirm(*, payment_id: uuid.UUID, buyer_id: uuid.UUID, token: str) -> Payment:
+    order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+    # Checked again: the order may have ended, or another request paid it, meanwhile.
+    _order_payable_locked(order_id=order_id, buyer_id=buyer_id)
+    # Read under the order's lock, which every write of an open order's payment takes.
+    payment = Payment.objects.get(pk=payment_id)
+    try:
+        charge = processor_get(payment.processor).intent_confirm(
+            intent_id=payment.charge_id,
             token=token,
-            order_id=order.id,
-            idempotency_key=_charge_idempotency_key(order),
+            # One key per attempt: a new card after a decline is a new request.
+            idempotency_key=f"{payment.order_id}:confirm-{payment.confirmations}",
         )
     except ChargeDeclined as declined:
-        OrderCopy.objects.filter(pk=order.pk).update(declined_charges=F("declined_charges") + 1)
-        return declined
+        raise ApplicationError(declined.message, field="token") from declined
     except ProcessorUnavailable as error:
-        logger.warning("charge for order %s not made: %s", order.id, error)
-        raise UpstreamUnavailable(PROCESSOR_UNAVAILABLE) from error
-    payment = Payment.objects.create(
-        order=order,
-        processor=processor.name,
-        charge_id=charge.charge_id,
-        amount=charge.amount,
-        currency=charge.currency.upper(),
-    )
+        raise _processor_unavailable("confirmation", payment.order_id, error) from error
+    _payment_charge_record(payment, charge)
     event_publish_on_commit(subject="payment:created", data=_payment_created_event_data(payment))
     return payment
 
 
 def _order_payable_locked(*, order_id: uuid.UUID, buyer_id: uuid.UUID) -> OrderCopy:
-    order = OrderCopy.objects.select_for_update().filter(pk=order_id).first()
+    order = _order_copy_locked(order_id)
     if order is None:
         raise NotFound()
     if order.user_id != buyer_id:
         raise NotAuthorized()
     if order.status == OrderCopy.Status.CANCELLED:
         raise ApplicationError(ORDER_CANCELLED)
-    if order.status == OrderCopy.Status.COMPLETE or Payment.objects.filter(order=order).exists():
+    paid = Payment.objects.filter(
+        order=order, status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED]
+    )
+    if order.status == OrderCopy.Status.COMPLETE or paid.exists():
         raise ApplicationError(ORDER_PAID)
     if timezone.now() >= order.expires_at:
         raise ApplicationError(ORDER_EXPIRED)
     return order
 
 
-def _charge_idempotency_key(order: OrderCopy) -> str:
-    """The order id; after a decline, the order id and the attempt (the processor refuses a
-    key used again with another card)."""
-    if order.declined_charges == 0:
-        return str(order.id)
-    return f"{order.id}:attempt-{order.declined_charges + 1}"
+def _order_copy_locked(order_id: uuid.UUID) -> OrderCopy | None:
+    """The order copy, locked; a request that would wait longer than
+    PAYMENTS_LOCK_TIMEOUT_SECONDS (another payment of the order talking to the processor) is
+    answered 409 rather than held past the web server's timeout."""
+    timeout_ms = int(settings.PAYMENTS_LOCK_TIMEOUT_SECONDS * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{timeout_ms}ms"])
+    try:
+        with transaction.atomic():
+            return OrderCopy.objects.select_for_update().filter(pk=order_id).first()
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) == errorcodes.LOCK_NOT_AVAILABLE:
+            raise Conflict(PAYMENT_UNDER_WAY) from error
+        raise
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+
+
+def _payment_charge_record(payment: Payment, charge: Charge) -> None:
+    if (charge.charge_id, charge.amount, charge.currency) != (
+        payment.charge_id,
+        payment.amount,
+        payment.currency,
+    ):
+        # Never expected: the intent was made for this amount. Nothing is recorded as paid.
+        logger.error(
+            "payment %s: the processor charged %s, not what it was asked", payment.id, charge
+        )
+        raise UpstreamUnavailable(PROCESSOR_UNAVAILABLE)
+    payment.status, payment.succeeded_at = Payment.Status.SUCCEEDED, timezone.now()
+    payment.save(update_fields=["status", "succeeded_at"])
+
+
+def _processor_unavailable(what: str, order_id: uuid.UUID, error: Exception) -> UpstreamUnavailable:
+    logger.warning("%s for order %s not made: %s", what, order_id, error)
+    return UpstreamUnavailable(PROCESSOR_UNAVAILABLE)
 
 
 def _payment_created_event_data(payment: Payment) -> dict:
@@ -135,17 +188,29 @@ def _payment_created_event_data(payment: Payment) -> dict:
 
 @transaction.atomic
 def payment_refund(*, payment_id: uuid.UUID) -> Payment:
-    """Refunds the payment's whole charge through the processor that made it, once: a refunded
-    payment is left as it is, and the processor is asked with a key made of the payment id,
-    so a refund repeated after a crash is made once there too. Raises `UpstreamUnavailable`
-    when the processor does not answer (nothing is recorded; try again)."""
+    """Gives the buyer's money back, once, through the processor that holds the intent: a
+    succeeded payment is refunded; a pending one's intent is voided, so it can no longer be
+    charged, and refunded if it had been (a charge whose answer was lost). A refunded or
+    cancelled payment is left as it is, and the processor is asked with a key made of the
+    payment id, so a refund repeated after a crash is made once there too. Raises
+    `UpstreamUnavailable` when the processor does not answer (nothing is recorded)."""
     payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
     if payment is None:
         raise NotFound()
-    if payment.status == Payment.Status.REFUNDED:
+    if payment.status in (Payment.Status.REFUNDED, Payment.Status.CANCELLED):
         return payment
+    processor = processor_get(payment.processor)
     try:
-        refund_id = processor_get(payment.processor).refund(
+        if payment.status == Payment.Status.PENDING:
+            charge = processor.intent_void(intent_id=payment.charge_id)
+            if charge is None:
+                payment.status = Payment.Status.CANCELLED
+                payment.save(update_fields=["status"])
+                logger.info("payment %s: intent voided, nothing was charged", payment.id)
+                return payment
+            logger.warning("payment %s: a charge whose answer was lost is found", payment.id)
+            _payment_charge_record(payment, charge)
+        refund_id = processor.refund(
             charge_id=payment.charge_id, idempotency_key=f"refund-{payment.id}"
         )
     except ProcessorUnavailable as error:
@@ -156,6 +221,29 @@ def payment_refund(*, payment_id: uuid.UUID) -> Payment:
     payment.save(update_fields=["status", "refund_id", "refunded_at"])
     logger.info("payment %s refunded (%s)", payment.id, refund_id)
     return payment
+
+
+def payments_refund_due(*, batch_size: int = 100) -> int:
+    """Beat's sweep: gives back the money of every payment whose order ended cancelled and
+    that is not refunded or voided yet (the task sent on commit is only the fast path; the
+    processor may be down for a while). Rows another process holds are skipped. Returns how
+    many were settled; one the processor fails is tried again at the next sweep."""
+    settled = 0
+    due = (
+        Payment.objects.filter(
+            refund_requested_at__isnull=False,
+            status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED],
+        )
+        .order_by("refund_requested_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    for payment_id in due:
+        try:
+            payment_refund(payment_id=payment_id)
+        except UpstreamUnavailable:
+            continue
+        settled += 1
+    return settled
 
 
 @transaction.atomic
@@ -187,9 +275,9 @@ def order_copy_create(
 @transaction.atomic
 def order_copy_status_apply(*, order_id: uuid.UUID, version: int, status: str) -> None:
     """`order:cancelled` and `order:completed`, in the order's version order. An order that
-    ends cancelled is refunded if it was paid (it expired while the charge was under way): in
-    this transaction, so that the event is applied only with its refund, and retried, refund
-    included, if the process dies in between."""
+    ends cancelled gets its money back if it was paid (it expired while the charge was under
+    way) or its intent voided if not: asked for here, with the event, and done by a task on
+    commit and by beat's sweep, so that an outage of the processor delays it, never loses it."""
     copy = OrderCopy.objects.select_for_update().filter(pk=order_id).first()
     if copy is None:
         raise VersionGap(current=None, incoming=version)
@@ -198,32 +286,21 @@ def order_copy_status_apply(*, order_id: uuid.UUID, version: int, status: str) -
     copy.status, copy.version = status, version
     copy.save(update_fields=["status", "version", "updated_at"])
     if status == OrderCopy.Status.CANCELLED:
-        _order_cancelled_refund(copy)
+        _payment_refund_on_commit(order=copy)
 
 
-def _order_cancelled_refund(order: OrderCopy) -> None:
-    payment = Payment.objects.filter(order=order).first()
-    if payment is None and order.charge_begun_at is not None:
-        payment = _payment_unrecorded_find(order)
-    if payment is not None:
-        payment_refund(payment_id=payment.id)
+def _payment_refund_on_commit(*, order: OrderCopy) -> None:
+    requested = Payment.objects.filter(
+        order=order, status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]
+    ).update(refund_requested_at=timezone.now())
+    if not requested:
+        return
+    payment_id = Payment.objects.values_list("pk", flat=True).get(order=order)
+    transaction.on_commit(lambda: _payment_refund_task_send(payment_id))
 
 
-def _payment_unrecorded_find(order: OrderCopy) -> Payment | None:
-    """A charge the processor made for the order that a crash kept from being recorded here:
-    recorded now, so that it is refunded as any other."""
-    processor = processor_get()
+def _payment_refund_task_send(payment_id: uuid.UUID) -> None:
     try:
-        charge = processor.charge_find(order_id=order.id)
-    except ProcessorUnavailable as error:
-        raise UpstreamUnavailable(PROCESSOR_UNAVAILABLE) from error
-    if charge is None:
-        return None
-    logger.warning("order %s: charge %s was never recorded; recorded now", order.id, charge)
-    return Payment.objects.create(
-        order=order,
-        processor=processor.name,
-        charge_id=charge.charge_id,
-        amount=charge.amount,
-        currency=charge.currency.upper(),
-    )
+        current_app.send_task(PAYMENT_REFUND_TASK, args=[str(payment_id)])
+    except Exception as error:  # the broker's: the sweep does it
+        logger.warning("refund task not sent; the sweep will do it", exc_info=error)

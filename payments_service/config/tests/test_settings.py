@@ -69,3 +69,11 @@ def test_the_currency_is_a_setting(environment):
     environment.setenv("PAYMENTS_CURRENCY", "eur")
 
     assert build()["PAYMENTS_CURRENCY"] == "EUR"
+
+
+@pytest.mark.parametrize("currency", ["JPY", "KWD", "US", "U$D", "ÜSD"])
+def test_a_currency_not_counted_in_cents_is_refused(environment, currency):
+    environment.setenv("PAYMENTS_CURRENCY", currency)
+
+    with pytest.raises(ImproperlyConfigured, match="PAYMENTS_CURRENCY"):
+        build()

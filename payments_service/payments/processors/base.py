@@ -1,8 +1,13 @@
 """What payments asks of a card processor, whichever it is (contract §6).
 
-Every call names an idempotency key: a call repeated with the same key (a retry after a
-timeout, a request sent twice, a worker that died mid-refund) is answered with the result of
-the first and changes nothing more at the processor.
+A payment is one payment intent per order at the processor, created before any card is
+charged and recorded here (`Payment.charge_id`) before it is confirmed: an intent can succeed
+once, so an order is never charged twice, whatever the retries, cards tried or crashes; and
+what became of it can always be read back from the processor by its id.
+
+Calls that create something name an idempotency key: repeated with the same key (a retry
+after a timeout, a request sent twice), the processor answers with the first result and
+creates nothing more.
 """
 
 import uuid
@@ -12,7 +17,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Charge:
-    """A charge the processor made: its id, and what it took (minor units, ISO 4217)."""
+    """What a succeeded intent took (minor units, ISO 4217 upper case)."""
 
     charge_id: str
     amount: int
@@ -20,7 +25,8 @@ class Charge:
 
 
 class ChargeDeclined(Exception):
-    """The processor refused the card; `message` is its own words for the buyer."""
+    """The processor refused the card; `message` is its own words for the buyer. The intent
+    can be confirmed again with another card."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -28,24 +34,28 @@ class ChargeDeclined(Exception):
 
 
 class ProcessorUnavailable(Exception):
-    """The processor did not answer in time, or failed: nothing is known to be charged or
-    refunded. Safe to try again with the same idempotency key."""
+    """The processor did not answer in time, or failed: what happened is not known. Safe to
+    ask again: an intent is read back by its id."""
 
 
 class Processor(Protocol):
-    # Stored with each payment, so that its refund goes through the processor that charged it.
+    # Stored with each payment: its intent is confirmed, voided and refunded through the same.
     name: str
 
-    def charge(
-        self, *, amount: int, currency: str, token: str, order_id: uuid.UUID, idempotency_key: str
-    ) -> Charge:
-        """Charges `amount` to the card `token` names, at once; raises `ChargeDeclined` or
-        `ProcessorUnavailable`."""
+    def intent_create(
+        self, *, amount: int, currency: str, order_id: uuid.UUID, idempotency_key: str
+    ) -> str:
+        """A payment intent for `amount`, nothing charged yet; returns its id."""
+
+    def intent_confirm(self, *, intent_id: str, token: str, idempotency_key: str) -> Charge:
+        """Charges the intent to the card `token` names, at once. An intent that had already
+        succeeded (an earlier confirmation whose answer was lost) returns that charge and
+        charges nothing more. Raises `ChargeDeclined` or `ProcessorUnavailable`."""
+
+    def intent_void(self, *, intent_id: str) -> Charge | None:
+        """Ends an intent so that it can no longer be charged, unless it already was: then
+        returns its charge (a confirmation a crash kept from being recorded here)."""
 
     def refund(self, *, charge_id: str, idempotency_key: str) -> str:
-        """Refunds the whole charge; returns the processor's refund id. Raises
-        `ProcessorUnavailable`."""
-
-    def charge_find(self, *, order_id: uuid.UUID) -> Charge | None:
-        """The succeeded charge the processor holds for this order, if any: one a crash kept
-        from being recorded here, found again when the order ends cancelled."""
+        """Refunds the whole charge of a succeeded intent; returns the processor's refund id.
+        Raises `ProcessorUnavailable`."""

@@ -2,16 +2,19 @@
 
 It answers the test tokens as Stripe does (`tok_visa` and `pm_card_visa` succeed,
 `tok_chargeDeclined` and `pm_card_chargeDeclined` are declined with Stripe's message), keeps its
-charges in its own table (`TestCharge`, as a processor keeps them on its side) and names them
-after their idempotency key, so the same request gives the same charge id every time.
+intents in its own table (`TestPaymentIntent`, as a processor keeps them on its side), with
+Stripe's rules (an intent succeeds once; a voided one cannot be charged), and names them after
+their idempotency key, so the same request gives the same intent id every time.
 """
 
 import hashlib
 import uuid
 
-from payments.models import TestCharge
-from payments.processors.base import Charge, ChargeDeclined
+from payments.models import TestPaymentIntent
+from payments.processors.base import Charge, ChargeDeclined, ProcessorUnavailable
 
+# What Stripe answers a confirmation of an intent voided meanwhile, in the buyer's words.
+INTENT_CANCELED = "This payment was cancelled: the order can no longer be paid"
 # The test tokens a charge succeeds with, as in Stripe's test mode.
 SUCCEEDING_TOKENS = frozenset(
     {
@@ -39,49 +42,66 @@ DECLINED_TOKENS = {
 class BuiltinTestProcessor:
     name = "test"
 
-    def charge(
-        self, *, amount: int, currency: str, token: str, order_id: uuid.UUID, idempotency_key: str
-    ) -> Charge:
-        if token in DECLINED_TOKENS:
-            raise ChargeDeclined(DECLINED_TOKENS[token])
-        if token not in SUCCEEDING_TOKENS:
-            kind = "PaymentMethod" if token.startswith("pm_") else "token"
-            raise ChargeDeclined(f"No such {kind}: '{token}'")
-        charge, created = TestCharge.objects.get_or_create(
+    def intent_create(
+        self, *, amount: int, currency: str, order_id: uuid.UUID, idempotency_key: str
+    ) -> str:
+        intent, created = TestPaymentIntent.objects.get_or_create(
             idempotency_key=idempotency_key,
             defaults={
-                "charge_id": _id("pi_test", idempotency_key),
+                "intent_id": _id("pi_test", idempotency_key),
                 "order_id": order_id,
                 "amount": amount,
                 "currency": currency,
             },
         )
-        if not created and (charge.amount, charge.currency, charge.order_id) != (
+        if not created and (intent.amount, intent.currency, intent.order_id) != (
             amount,
             currency,
             order_id,
         ):
-            # As Stripe answers a key reused for another request.
-            raise ChargeDeclined(
-                "Keys for idempotent requests can only be used with the same parameters "
-                "they were first used with."
-            )
-        return Charge(charge_id=charge.charge_id, amount=charge.amount, currency=charge.currency)
+            # Stripe refuses a key used again for another request (an IdempotencyError).
+            raise ProcessorUnavailable("idempotency key used before with other parameters")
+        return intent.intent_id
+
+    def intent_confirm(self, *, intent_id: str, token: str, idempotency_key: str) -> Charge:
+        intent = TestPaymentIntent.objects.select_for_update().get(intent_id=intent_id)
+        if intent.status == TestPaymentIntent.Status.SUCCEEDED:
+            return _charge(intent)
+        if intent.status == TestPaymentIntent.Status.CANCELED:
+            raise ChargeDeclined(INTENT_CANCELED)
+        intent.cards_tried = [*intent.cards_tried, token]
+        if token in SUCCEEDING_TOKENS:
+            intent.status = TestPaymentIntent.Status.SUCCEEDED
+        intent.save(update_fields=["cards_tried", "status"])
+        if token in DECLINED_TOKENS:
+            raise ChargeDeclined(DECLINED_TOKENS[token])
+        if token not in SUCCEEDING_TOKENS:
+            kind = "PaymentMethod" if token.startswith("pm_") else "token"
+            raise ChargeDeclined(f"No such {kind}: '{token}'")
+        return _charge(intent)
+
+    def intent_void(self, *, intent_id: str) -> Charge | None:
+        intent = TestPaymentIntent.objects.select_for_update().get(intent_id=intent_id)
+        if intent.status == TestPaymentIntent.Status.SUCCEEDED:
+            return _charge(intent)
+        intent.status = TestPaymentIntent.Status.CANCELED
+        intent.save(update_fields=["status"])
+        return None
 
     def refund(self, *, charge_id: str, idempotency_key: str) -> str:
-        charge = TestCharge.objects.select_for_update().get(charge_id=charge_id)
-        if not charge.refund_id:
-            charge.refund_id = _id("re_test", idempotency_key)
-            charge.save(update_fields=["refund_id"])
-        return charge.refund_id
+        intent = TestPaymentIntent.objects.select_for_update().get(intent_id=charge_id)
+        if intent.status != TestPaymentIntent.Status.SUCCEEDED:
+            raise ProcessorUnavailable(f"{charge_id} has no charge to refund")
+        if not intent.refund_id:
+            intent.refund_id = _id("re_test", idempotency_key)
+            intent.save(update_fields=["refund_id"])
+        return intent.refund_id
 
-    def charge_find(self, *, order_id: uuid.UUID) -> Charge | None:
-        charge = TestCharge.objects.filter(order_id=order_id, refund_id="").first()
-        if charge is None:
-            return None
-        return Charge(charge_id=charge.charge_id, amount=charge.amount, currency=charge.currency)
+
+def _charge(intent: TestPaymentIntent) -> Charge:
+    return Charge(charge_id=intent.intent_id, amount=intent.amount, currency=intent.currency)
 
 
 def _id(prefix: str, idempotency_key: str) -> str:
-    """Deterministic: the same key always names the same charge or refund."""
+    """Deterministic: the same key always names the same intent or refund."""
     return f"{prefix}_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"

@@ -24,8 +24,8 @@ class OrderCopyFactory(factory.django.DjangoModelFactory):
 
 
 class PaymentFactory(factory.django.DjangoModelFactory):
-    """A payment as a row, with no charge at any processor: for reads and admin pages. Tests
-    of charges and refunds go through `payments.services`."""
+    """A succeeded payment as a row, with no intent at any processor: for reads, admin pages
+    and constraints. Tests of charges and refunds go through `payments.services`."""
 
     class Meta:
         model = Payment
@@ -35,3 +35,6 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     charge_id = factory.Sequence(lambda n: f"pi_test_factory{n}")
     amount = 2000
     currency = "USD"
+    status = Payment.Status.SUCCEEDED
+    confirmations = 1
+    succeeded_at = factory.LazyFunction(timezone.now)

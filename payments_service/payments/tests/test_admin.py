@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from payments.models import Payment, TestCharge
+from payments.models import Payment, TestPaymentIntent
 from payments.services import payment_create
 from payments.tests.factories import OrderCopyFactory, PaymentFactory
 
@@ -50,7 +50,7 @@ def test_the_refund_action_refunds_through_the_service_once(staff_client):
 
     payment.refresh_from_db()
     assert payment.status == "refunded"
-    assert TestCharge.objects.get().refund_id == payment.refund_id
+    assert TestPaymentIntent.objects.get().refund_id == payment.refund_id
 
 
 def test_amounts_are_not_edited_here(staff_client):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from payments.models import Payment, TestCharge
+from payments.models import Payment, TestPaymentIntent
 from payments.tests.factories import OrderCopyFactory
 from ticketing_shared.events.models import OutboxEvent
 
@@ -23,7 +23,9 @@ def body(signed_in_client):
 
 def _nothing_charged():
     return not (
-        Payment.objects.exists() or TestCharge.objects.exists() or OutboxEvent.objects.exists()
+        Payment.objects.exists()
+        or TestPaymentIntent.objects.exists()
+        or OutboxEvent.objects.exists()
     )
 
 
@@ -53,4 +55,4 @@ def test_a_same_site_payment_is_charged(signed_in_client, body):
     )
 
     assert response.status_code == 201
-    assert Payment.objects.count() == TestCharge.objects.count() == 1
+    assert Payment.objects.count() == TestPaymentIntent.objects.count() == 1

@@ -1,11 +1,13 @@
+import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
-from payments.models import OrderCopy, Payment, TestCharge
+from payments.models import OrderCopy, Payment, TestPaymentIntent
 from payments.tests.factories import OrderCopyFactory, PaymentFactory
 from payments.tests.stripe_server import NETWORK_RETRIES
 from ticketing_shared.testing.api import error_messages, events_published
@@ -66,7 +68,7 @@ class TestCreate:
         response = pay(signed_in_client, order.id)
 
         assert response.status_code == 401
-        assert not TestCharge.objects.exists()
+        assert not TestPaymentIntent.objects.exists()
         assert not Payment.objects.exists()
 
     def test_a_cancelled_order_is_400(self, signed_in_client, my_order):
@@ -76,7 +78,7 @@ class TestCreate:
 
         assert response.status_code == 400
         assert error_messages(response) == [("Cannot pay for a cancelled order", None)]
-        assert not TestCharge.objects.exists()
+        assert not TestPaymentIntent.objects.exists()
 
     def test_a_complete_order_is_already_paid(self, signed_in_client, my_order):
         OrderCopy.objects.filter(pk=my_order.pk).update(status="complete")
@@ -93,7 +95,7 @@ class TestCreate:
 
         assert response.status_code == 400
         assert error_messages(response) == [("Order has already been paid", None)]
-        assert TestCharge.objects.count() == 1
+        assert TestPaymentIntent.objects.count() == 1
         assert len(events_published("payment:created")) == 1
 
     def test_an_expired_order_is_400(self, signed_in_client, my_order):
@@ -105,7 +107,7 @@ class TestCreate:
 
         assert response.status_code == 400
         assert error_messages(response) == [("Order has expired", None)]
-        assert not TestCharge.objects.exists()
+        assert not TestPaymentIntent.objects.exists()
 
     @pytest.mark.parametrize("token", ["tok_visa", "pm_card_visa"])
     def test_charges_the_price_in_cents_and_publishes_payment_created(
@@ -123,11 +125,12 @@ class TestCreate:
             "amount": 1999,
             "currency": "EUR",
         }
-        charge = TestCharge.objects.get()
-        assert (charge.amount, charge.currency, charge.order_id) == (1999, "EUR", my_order.id)
-        assert charge.idempotency_key == str(my_order.id)
+        intent = TestPaymentIntent.objects.get()
+        assert (intent.amount, intent.currency, intent.order_id) == (1999, "EUR", my_order.id)
+        assert (intent.status, intent.cards_tried) == ("succeeded", [token])
+        assert intent.idempotency_key == str(my_order.id)
         assert (payment.charge_id, payment.processor, payment.status) == (
-            charge.charge_id,
+            intent.intent_id,
             "test",
             "succeeded",
         )
@@ -135,7 +138,7 @@ class TestCreate:
             {
                 "id": str(payment.id),
                 "orderId": str(my_order.id),
-                "stripeId": charge.charge_id,
+                "stripeId": intent.intent_id,
                 "amount": 1999,
                 "currency": "EUR",
             }
@@ -157,16 +160,67 @@ class TestCreate:
 
         assert response.status_code == 400
         assert error_messages(response) == [(message, "token")]
-        assert not Payment.objects.exists()
+        # The order's intent stays, to be confirmed with another card.
+        assert Payment.objects.get().status == "pending"
         assert events_published("payment:created") == []
 
-    def test_after_a_decline_another_card_is_charged(self, signed_in_client, my_order):
+    def test_after_a_decline_another_card_is_charged_on_the_same_intent(
+        self, signed_in_client, my_order
+    ):
         assert pay(signed_in_client, my_order.id, token="tok_chargeDeclined").status_code == 400
 
         response = pay(signed_in_client, my_order.id, token="tok_visa")
 
         assert response.status_code == 201
-        assert TestCharge.objects.get().idempotency_key == f"{my_order.id}:attempt-2"
+        intent = TestPaymentIntent.objects.get()
+        assert (intent.status, intent.cards_tried) == ("succeeded", ["tok_visa"])
+        assert Payment.objects.get().confirmations == 2
+
+    def test_a_payment_whose_answer_was_lost_is_not_charged_again_with_another_card(
+        self, signed_in_client, my_order
+    ):
+        assert pay(signed_in_client, my_order.id, token="tok_chargeDeclined").status_code == 400
+        # The processor charged the next card; its answer never came back.
+        intent = TestPaymentIntent.objects.get()
+        intent.status, intent.cards_tried = "succeeded", ["tok_visa"]
+        intent.save()
+
+        response = pay(signed_in_client, my_order.id, token="tok_mastercard")
+
+        assert response.status_code == 201
+        assert response.json()["amount"] == 1999
+        intent.refresh_from_db()
+        assert intent.cards_tried == ["tok_visa"]
+        assert len(events_published("payment:created")) == 1
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_payment_waiting_for_another_of_the_same_order_is_409(
+        self, signed_in_client, my_order, settings
+    ):
+        settings.PAYMENTS_LOCK_TIMEOUT_SECONDS = 0.2
+        held, release = threading.Event(), threading.Event()
+
+        def pay_slowly():
+            with transaction.atomic():
+                OrderCopy.objects.select_for_update().get(pk=my_order.pk)
+                held.set()
+                release.wait(timeout=30)
+            connection.close()
+
+        other = threading.Thread(target=pay_slowly)
+        other.start()
+        try:
+            assert held.wait(timeout=30)
+            response = pay(signed_in_client, my_order.id)
+        finally:
+            release.set()
+            other.join(timeout=30)
+
+        assert response.status_code == 409
+        assert error_messages(response) == [
+            ("A payment for this order is under way: wait for its answer", None)
+        ]
+        assert pay(signed_in_client, my_order.id).status_code == 201
 
     def test_a_refunded_payment_order_stays_unpayable(self, signed_in_client, my_order):
         PaymentFactory(order=my_order, status="refunded", refunded_at=timezone.now())

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from payments import handlers
-from payments.models import OrderCopy, Payment, TestCharge
-from payments.services import payment_create
+from payments.models import OrderCopy, Payment, TestPaymentIntent
+from payments.services import payment_create, payments_refund_due
 from ticketing_shared.events.consumers import event_deliver
 from ticketing_shared.events.envelope import Event
 
@@ -90,19 +90,23 @@ def test_a_change_before_the_creation_is_retried():
     assert not OrderCopy.objects.exists()
 
 
-def test_a_paid_order_cancelled_is_refunded_once_whatever_the_deliveries():
+def test_a_paid_order_cancelled_asks_for_its_refund_once_whatever_the_deliveries():
     order_id = uuid.uuid4()
     deliver("order:created", created(order_id))
     payment_create(order_id=order_id, buyer_id=BUYER, token="tok_visa")
     cancellation = uuid.uuid4()
 
     deliver("order:cancelled", changed(order_id, 1), event_id=cancellation)
+    asked_at = Payment.objects.get().refund_requested_at
     deliver("order:cancelled", changed(order_id, 1), event_id=cancellation)
     deliver("order:cancelled", changed(order_id, 1))
+    payments_refund_due()
 
     payment = Payment.objects.get()
+    assert asked_at is not None
+    assert payment.refund_requested_at == asked_at
     assert payment.status == "refunded"
-    assert TestCharge.objects.get().refund_id == payment.refund_id
+    assert TestPaymentIntent.objects.get().refund_id == payment.refund_id
 
 
 def test_a_payment_before_expiry_is_not_refunded_by_the_completion():

@@ -133,11 +133,11 @@ def test_the_schema_documents_every_answer_of_a_payment():
     responses = OPERATION["responses"]
     bodies = {
         code: _resolved(responses[code]["content"]["application/json"]["schema"])
-        for code in ("201", "400", "401", "404", "502")
+        for code in ("201", "400", "401", "404", "409", "502")
     }
     error_body = schema.raw_schema["components"]["schemas"]["ErrorResponse"]
     assert bodies["201"]["required"] == ["amount", "currency", "id", "orderId"]
-    assert all(bodies[code] == error_body for code in ("400", "401", "404", "502"))
+    assert all(bodies[code] == error_body for code in ("400", "401", "404", "409", "502"))
 
     request = _resolved(OPERATION["requestBody"]["content"]["application/json"]["schema"])
     assert OPERATION["requestBody"]["required"] is True

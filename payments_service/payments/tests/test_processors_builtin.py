@@ -1,51 +1,57 @@
-"""The built-in test processor: Stripe's test tokens with no network, its own ledger in the
-database (TestCharge), charge ids named after the idempotency key."""
+"""The built-in test processor: Stripe's test cards and its rules for intents, no network."""
 
 import uuid
 
 import pytest
 
-from payments.models import TestCharge
+from payments.models import TestPaymentIntent
 from payments.processors import processor_get
-from payments.processors.base import Charge, ChargeDeclined
-from payments.processors.builtin import BuiltinTestProcessor
+from payments.processors.base import Charge, ChargeDeclined, ProcessorUnavailable
+from payments.processors.builtin import INTENT_CANCELED, BuiltinTestProcessor
 
 pytestmark = pytest.mark.django_db
 
+processor = BuiltinTestProcessor()
+ORDER = uuid.UUID(int=5)
 
-def charge(card="tok_visa", *, amount=2050, currency="USD", order_id=None, key=None):
-    order_id = order_id or uuid.uuid4()
-    return BuiltinTestProcessor().charge(
-        amount=amount,
-        currency=currency,
-        token=card,
-        order_id=order_id,
-        idempotency_key=key or f"charge-{order_id}",
+
+def intent(key: str = "order-1", amount: int = 2000) -> str:
+    return processor.intent_create(
+        amount=amount, currency="USD", order_id=ORDER, idempotency_key=key
     )
 
 
-def test_settings_choose_the_test_processor(settings):
-    settings.PAYMENTS_PROCESSOR = "test"
-    assert isinstance(processor_get(), BuiltinTestProcessor)
+def confirm(intent_id: str, token: str = "tok_visa", key: str = "confirm-1") -> Charge:  # noqa: S107
+    return processor.intent_confirm(intent_id=intent_id, token=token, idempotency_key=key)
+
+
+def test_is_the_default_outside_production():
     assert processor_get().name == "test"
-    assert isinstance(processor_get("test"), BuiltinTestProcessor)
+
+
+def test_an_intent_is_named_after_its_key_and_made_once():
+    first, again, other = intent("order-1"), intent("order-1"), intent("order-2")
+
+    assert first == again != other
+    assert first.startswith("pi_test_")
+    assert TestPaymentIntent.objects.count() == 2
+
+
+def test_a_key_used_again_for_another_amount_is_refused():
+    intent("order-1", amount=2000)
+
+    with pytest.raises(ProcessorUnavailable):
+        intent("order-1", amount=3000)
 
 
 @pytest.mark.parametrize("token", ["tok_visa", "pm_card_visa", "tok_mastercard", "pm_card_amex"])
-def test_succeeding_tokens_charge(token):
-    order_id = uuid.uuid4()
+def test_the_succeeding_test_cards_charge_the_intent(token):
+    intent_id = intent()
 
-    result = charge(token, amount=1999, currency="EUR", order_id=order_id)
+    charge = confirm(intent_id, token)
 
-    assert (result.amount, result.currency) == (1999, "EUR")
-    assert result.charge_id.startswith("pi_test_")
-    stored = TestCharge.objects.get(charge_id=result.charge_id)
-    assert (stored.order_id, stored.amount, stored.currency, stored.refund_id) == (
-        order_id,
-        1999,
-        "EUR",
-        "",
-    )
+    assert charge == Charge(charge_id=intent_id, amount=2000, currency="USD")
+    assert TestPaymentIntent.objects.get().status == "succeeded"
 
 
 @pytest.mark.parametrize(
@@ -53,89 +59,62 @@ def test_succeeding_tokens_charge(token):
     [
         ("tok_chargeDeclined", "Your card was declined."),
         ("pm_card_chargeDeclined", "Your card was declined."),
-        ("pm_card_chargeDeclinedInsufficientFunds", "Your card has insufficient funds."),
         ("tok_chargeDeclinedExpiredCard", "Your card has expired."),
-        ("pm_card_nosuch", "No such PaymentMethod: 'pm_card_nosuch'"),
-        ("tok_nosuch", "No such token: 'tok_nosuch'"),
+        ("pm_nonsense", "No such PaymentMethod: 'pm_nonsense'"),
+        ("tok_nonsense", "No such token: 'tok_nonsense'"),
     ],
 )
-def test_declined_and_unknown_tokens_are_declined(token, message):
+def test_declined_cards_leave_the_intent_to_another_card(token, message):
+    intent_id = intent()
+
     with pytest.raises(ChargeDeclined) as declined:
-        charge(token)
+        confirm(intent_id, token)
+
     assert declined.value.message == message
-    assert not TestCharge.objects.exists()
+    assert TestPaymentIntent.objects.get().status == "requires_payment_method"
+    assert confirm(intent_id, "tok_visa", key="confirm-2").amount == 2000
 
 
-def test_charge_ids_are_deterministic():
-    """The same key names the same charge, also once its ledger row is gone; another key,
-    another charge."""
-    order_id = uuid.uuid4()
-    first = charge(order_id=order_id, key="key-a")
-    TestCharge.objects.all().delete()
-    again = charge(order_id=order_id, key="key-a")
-    other = charge(order_id=order_id, key="key-b")
+def test_an_intent_succeeds_once_whatever_card_comes_next():
+    intent_id = intent()
+    first = confirm(intent_id, "tok_visa")
 
-    assert again.charge_id == first.charge_id
-    assert other.charge_id != first.charge_id
+    again = confirm(intent_id, "tok_amex", key="confirm-2")
+
+    assert again == first
+    assert TestPaymentIntent.objects.get().cards_tried == ["tok_visa"]
 
 
-def test_repeat_with_the_same_key_charges_once():
-    order_id = uuid.uuid4()
-    first = charge(order_id=order_id, key="same-key")
-    second = charge(order_id=order_id, key="same-key")
+def test_void_ends_an_intent_never_charged():
+    intent_id = intent()
 
-    assert second == first
-    assert TestCharge.objects.filter(order_id=order_id).count() == 1
-
-
-@pytest.mark.parametrize(
-    "change",
-    [{"amount": 1}, {"currency": "EUR"}, {"order_id": uuid.UUID(int=7)}],
-    ids=["amount", "currency", "order"],
-)
-def test_same_key_with_other_parameters_is_declined(change):
-    order_id = uuid.uuid4()
-    charge(order_id=order_id, key="reused-key")
-
-    with pytest.raises(ChargeDeclined) as declined:
-        charge(**{"order_id": order_id, "key": "reused-key", **change})
-
-    assert declined.value.message.startswith(
-        "Keys for idempotent requests can only be used with the same parameters"
-    )
-    assert TestCharge.objects.count() == 1
+    assert processor.intent_void(intent_id=intent_id) is None
+    assert processor.intent_void(intent_id=intent_id) is None
+    with pytest.raises(ChargeDeclined, match=INTENT_CANCELED):
+        confirm(intent_id)
 
 
-def test_refund_happens_once():
-    charged = charge()
-    processor = BuiltinTestProcessor()
+def test_void_of_a_charged_intent_gives_its_charge():
+    intent_id = intent()
+    charge = confirm(intent_id)
 
-    first = processor.refund(charge_id=charged.charge_id, idempotency_key="refund-1")
-    again = processor.refund(charge_id=charged.charge_id, idempotency_key="refund-1")
-    other_key = processor.refund(charge_id=charged.charge_id, idempotency_key="refund-2")
+    assert processor.intent_void(intent_id=intent_id) == charge
+    assert TestPaymentIntent.objects.get().status == "succeeded"
 
+
+def test_a_refund_is_made_once_and_named_after_its_key():
+    intent_id = intent()
+    confirm(intent_id)
+
+    first = processor.refund(charge_id=intent_id, idempotency_key="refund-1")
+    again = processor.refund(charge_id=intent_id, idempotency_key="refund-1")
+
+    assert first == again
     assert first.startswith("re_test_")
-    assert again == other_key == first
-    assert TestCharge.objects.get(charge_id=charged.charge_id).refund_id == first
 
 
-def test_charge_find():
-    order_id = uuid.uuid4()
-    with pytest.raises(ChargeDeclined):
-        charge("tok_chargeDeclined", order_id=order_id)
-    assert BuiltinTestProcessor().charge_find(order_id=order_id) is None
+def test_an_intent_never_charged_has_nothing_to_refund():
+    intent_id = intent()
 
-    charged = charge(order_id=order_id, amount=1234)
-    charge(order_id=uuid.uuid4())  # another order's
-
-    found = BuiltinTestProcessor().charge_find(order_id=order_id)
-    assert found == Charge(charge_id=charged.charge_id, amount=1234, currency="USD")
-    assert BuiltinTestProcessor().charge_find(order_id=uuid.uuid4()) is None
-
-
-def test_charge_find_skips_a_refunded_charge():
-    order_id = uuid.uuid4()
-    charged = charge(order_id=order_id)
-    BuiltinTestProcessor().refund(charge_id=charged.charge_id, idempotency_key="refund")
-
-    assert BuiltinTestProcessor().charge_find(order_id=order_id) is None
+    with pytest.raises(ProcessorUnavailable):
+        processor.refund(charge_id=intent_id, idempotency_key="refund-1")

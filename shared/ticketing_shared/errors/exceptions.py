@@ -31,6 +31,13 @@ class NotFound(ApplicationError):
     default_message = "Not Found"
 
 
+class Conflict(ApplicationError):
+    """Another request is changing the same resource right now (409): try again once it is
+    done."""
+
+    default_message = "The resource is being changed by another request, try again"
+
+
 class UpstreamUnavailable(ApplicationError):
     """An outside party the operation needs (the card processor) failed or did not answer
     (502): nothing is wrong with the request, and it can be sent again."""

@@ -18,6 +18,7 @@ from rest_framework.views import set_rollback
 
 from ticketing_shared.errors.exceptions import (
     ApplicationError,
+    Conflict,
     NotAuthorized,
     NotFound,
     TooManyAttempts,
@@ -43,6 +44,7 @@ UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 APPLICATION_ERROR_STATUS = {
     NotAuthorized: status.HTTP_401_UNAUTHORIZED,
     NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
     TooManyAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
     UpstreamUnavailable: status.HTTP_502_BAD_GATEWAY,
 }
