@@ -2,15 +2,18 @@
 
 The Stripe processor is tested through the real `stripe` SDK against this server, never the
 internet. It answers the part of Stripe's API the processor uses, as Stripe does (PaymentIntents
-created and confirmed at once, the test cards, refunds, search by metadata, idempotency keys), and
-it checks what the SDK sends: the path, the form-encoded body, `Authorization: Bearer <secret
-key>`, an `Idempotency-Key` on every POST, `Stripe-Version` equal to the SDK's API version, and no
-parameter Stripe would not know. A request that breaks one of these is answered 400 and recorded
-in `problems`, which the fixture asserts empty at the end of each test.
+created unconfirmed, confirmed with the test cards, again after a decline, succeeding once,
+retrieved and canceled; refunds; idempotency keys), and it checks what the SDK sends: the path,
+the form-encoded body, `Authorization: Bearer <secret key>`, an `Idempotency-Key` on every POST,
+`Stripe-Version` equal to the SDK's API version, and no parameter Stripe would not know (nor one
+the processor should never send, as `confirm` when creating). A request that breaks one of these
+is answered 400 and recorded in `problems`, which the fixture asserts empty at the end of each
+test.
 
 Knobs make the next requests fail: `fail_next` (a 5xx), `hang_next` (the request is carried out
 but its answer comes later than the client waits, as when a response is lost) and
-`unauthorized_next` (a 401, as for a revoked key). Every request is kept in `requests`.
+`unauthorized_next` (a 401, as for a revoked key); `set_status` moves a PaymentIntent as Stripe
+would on its own (`processing`). Every request is kept in `requests`.
 
 Use: take `stripe_server` as a fixture (this module is one of the suite's `pytest_plugins`, in
 conftest.py); it points the settings at the server.
@@ -21,6 +24,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -64,27 +68,45 @@ DECLINED = {
 # Cards whose bank always asks for 3-D Secure.
 AUTHENTICATION_REQUIRED = frozenset({"pm_card_authenticationRequired", "tok_threeDSecure2Required"})
 
-PAYMENT_INTENT_PARAMS = frozenset(
+# What Stripe takes when creating a PaymentIntent, less what the processor must never send then:
+# `confirm`, `payment_method`, `payment_method_data` (an intent is recorded before any card is
+# charged, then confirmed).
+PAYMENT_INTENT_CREATE_PARAMS = frozenset(
     {
         "amount",
         "currency",
-        "confirm",
-        "payment_method",
-        "payment_method_data",
         "payment_method_types",
         "automatic_payment_methods",
-        "error_on_requires_action",
         "metadata",
         "description",
-        "return_url",
         "capture_method",
         "expand",
     }
 )
+PAYMENT_INTENT_CONFIRM_PARAMS = frozenset(
+    {
+        "payment_method",
+        "payment_method_data",
+        "error_on_requires_action",
+        "return_url",
+        "off_session",
+        "receipt_email",
+        "expand",
+    }
+)
+PAYMENT_INTENT_CANCEL_PARAMS = frozenset({"cancellation_reason", "expand"})
+CANCELLATION_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer", "abandoned"})
+PAYMENT_INTENT_RETRIEVE_PARAMS = frozenset({"expand", "client_secret"})
 REFUND_PARAMS = frozenset({"payment_intent", "charge", "amount", "reason", "metadata", "expand"})
-SEARCH_PARAMS = frozenset({"query", "limit", "page", "expand"})
 LIST_REFUND_PARAMS = frozenset({"payment_intent", "charge", "limit", "expand"})
-SEARCH_CLAUSE = re.compile(r"(?P<field>[a-z_]+(?:\['(?P<key>[^']+)'\])?):'(?P<value>[^']*)'")
+CONFIRMABLE = ("requires_confirmation", "requires_payment_method", "requires_action")
+CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+    "processing",
+)
 
 
 @dataclass
@@ -119,9 +141,12 @@ class StripeServer:
         self.problems: list[str] = []
         self.payment_intents: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}
+        # The card (test token or PaymentMethod) each PaymentMethod the server made stands for.
+        self.cards: dict[str, str] = {}
         self.refunds: dict[str, dict] = {}
         self._idempotent: dict[str, _Stored] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._after: list[tuple[str, str, Callable[[], None]]] = []
         self._fail: list[int] = []
         self._hang: list[float] = []
         self._unauthorized: list[bool] = []
@@ -175,6 +200,19 @@ class StripeServer:
         with self._lock:
             self._unauthorized.extend([echo_key] * count)
 
+    def after_next(self, method: str, path: str, action: Callable[[], None]) -> None:
+        """Runs `action` right after the next `method` `path` request is carried out (before
+        any other request is): what another client did meanwhile, as `confirm_now`."""
+        with self._lock:
+            self._after.append((method, path, action))
+
+    def confirm_now(self, intent_id: str, card: str = "pm_card_visa") -> None:
+        """Confirms a PaymentIntent with `card` as another client of Stripe would."""
+        with self._lock:
+            request = Recorded("POST", f"/v1/payment_intents/{intent_id}/confirm", {}, {}, "")
+            request.params = {"payment_method": card, "error_on_requires_action": "true"}
+            self._payment_intent_confirm(request, self.payment_intents[intent_id])
+
     # --- Reading ---
 
     def requests_to(self, method: str, path: str) -> list[Recorded]:
@@ -186,6 +224,30 @@ class StripeServer:
             for pi in self.payment_intents.values()
             if pi["metadata"].get("orderId") == str(order_id)
         ]
+
+    def payment_intent(self, intent_id: str) -> dict:
+        """A PaymentIntent as Stripe holds it now (a copy)."""
+        with self._lock:
+            return dict(self.payment_intents[intent_id])
+
+    def succeeded_count(self, order_id) -> int:
+        """How many of the order's PaymentIntents succeeded (each took its amount once)."""
+        return sum(pi["status"] == "succeeded" for pi in self.payment_intents_for(order_id))
+
+    def cards_charged(self, order_id) -> list[str]:
+        """The cards (as the processor named them) of the order's succeeded charges."""
+        intents = {pi["id"] for pi in self.payment_intents_for(order_id)}
+        return [
+            self.cards[charge["payment_method"]]
+            for charge in self.charges.values()
+            if charge["payment_intent"] in intents and charge["status"] == "succeeded"
+        ]
+
+    def set_status(self, intent_id: str, status: str) -> None:
+        """Moves a PaymentIntent as Stripe would on its own (`processing`: a payment whose
+        outcome comes later)."""
+        with self._lock:
+            self.payment_intents[intent_id]["status"] = status
 
     # --- Answering (one request at a time, under the lock) ---
 
@@ -201,6 +263,11 @@ class StripeServer:
             hang = self._hang.pop(0) if self._hang else 0.0
             status, answer = self._answer(recorded)
             recorded.status = status
+            for after in self._after:
+                if after[:2] == (method, path):
+                    self._after.remove(after)
+                    after[2]()
+                    break
         return status, answer, hang
 
     def _answer(self, request: Recorded) -> tuple[int, dict]:
@@ -246,9 +313,10 @@ class StripeServer:
                 request.replayed = True
                 return stored.status, stored.body
             status, answer = self._route(request)
-            # Stripe keeps the answer of a request that began to run (a success or a card
-            # error), not of one refused before (validation, authentication) or a 5xx.
-            if status in (200, 402):
+            # Stripe keeps the answer of a request that began to run (a success, a card error,
+            # a PaymentIntent in a state that refuses it), not of one refused before
+            # (validation, authentication) or a 5xx.
+            if status in (200, 402) or answer.get("error", {}).get("code") == UNEXPECTED_STATE:
                 self._idempotent[key] = _Stored(
                     request.method, request.path, request.params, status, answer
                 )
@@ -263,13 +331,18 @@ class StripeServer:
         method, path, params = request.method, request.path, request.params
         if method == "POST" and path == "/v1/payment_intents":
             return self._payment_intent_create(request, params)
-        if method == "GET" and path == "/v1/payment_intents/search":
-            return self._payment_intent_search(request, params)
-        match = re.fullmatch(r"/v1/payment_intents/(pi_\w+)", path)
-        if method == "GET" and match:
+        match = re.fullmatch(r"/v1/payment_intents/([^/]+)(?:/(confirm|cancel))?", path)
+        if match and (method, match[2]) in (("GET", None), ("POST", "confirm"), ("POST", "cancel")):
             intent = self.payment_intents.get(match[1])
             if intent is None:
-                return _missing("payment_intent", match[1], "intent")
+                # A missing object the path names is a 404 (one a parameter names, a 400).
+                return _missing("payment_intent", match[1], "intent", status=404)
+            if match[2] == "confirm":
+                return self._payment_intent_confirm(request, intent)
+            if match[2] == "cancel":
+                return self._payment_intent_cancel(request, intent)
+            if refused := self._unknown_params(request, PAYMENT_INTENT_RETRIEVE_PARAMS):
+                return refused
             return 200, self._expanded(intent, params.get("expand", []))
         if method == "POST" and path == "/v1/refunds":
             return self._refund_create(request, params)
@@ -290,7 +363,7 @@ class StripeServer:
         return None
 
     def _payment_intent_create(self, request: Recorded, params: dict) -> tuple[int, dict]:
-        if refused := self._unknown_params(request, PAYMENT_INTENT_PARAMS):
+        if refused := self._unknown_params(request, PAYMENT_INTENT_CREATE_PARAMS):
             return refused
         amount = params.get("amount", "")
         if not amount.isdigit() or int(amount) <= 0:
@@ -298,13 +371,38 @@ class StripeServer:
         currency = params.get("currency", "")
         if not re.fullmatch(r"[a-z]{3}", currency):
             return self._refuse(request, f"currency {currency!r} is not lowercase ISO 4217")
-        if params.get("confirm") != "true":
-            return self._refuse(request, "not confirmed at once (confirm=true)")
         redirects = params.get("automatic_payment_methods", {})
         if params.get("payment_method_types") != ["card"] and not (
             redirects.get("enabled") == "true" and redirects.get("allow_redirects") == "never"
         ):
             return self._refuse(request, "a payment method that may redirect, with no return_url")
+        intent = {
+            "id": _id("pi"),
+            "object": "payment_intent",
+            "amount": int(amount),
+            "amount_received": 0,
+            "currency": currency,
+            "status": "requires_payment_method",
+            "confirmation_method": "automatic",
+            "capture_method": "automatic",
+            "payment_method": None,
+            "payment_method_types": ["card"],
+            "metadata": params.get("metadata", {}),
+            "latest_charge": None,
+            "last_payment_error": None,
+            "next_action": None,
+            "canceled_at": None,
+            "cancellation_reason": None,
+            "livemode": False,
+            "created": int(time.time()),
+        }
+        self.payment_intents[intent["id"]] = intent
+        return 200, dict(intent)
+
+    def _payment_intent_confirm(self, request: Recorded, intent: dict) -> tuple[int, dict]:
+        params = request.params
+        if refused := self._unknown_params(request, PAYMENT_INTENT_CONFIRM_PARAMS):
+            return refused
         card = params.get("payment_method_data", {})
         if ("payment_method" in params) == bool(card):
             return self._refuse(request, "not exactly one of payment_method, payment_method_data")
@@ -317,6 +415,19 @@ class StripeServer:
         else:
             token = params["payment_method"]
             param, kind = "payment_method", "PaymentMethod"
+        if intent["status"] == "succeeded":
+            return _unexpected_state(
+                intent,
+                "You cannot confirm this PaymentIntent because it has already succeeded after "
+                "being previously confirmed.",
+            )
+        if intent["status"] not in CONFIRMABLE:
+            return _unexpected_state(
+                intent,
+                "You cannot confirm this PaymentIntent because it has a status of "
+                f"{intent['status']}. Only a PaymentIntent with one of the following statuses "
+                f"may be confirmed: {', '.join(CONFIRMABLE)}.",
+            )
         known = SUCCEEDING | set(DECLINED) | AUTHENTICATION_REQUIRED
         if token not in known:
             return _error(
@@ -326,30 +437,18 @@ class StripeServer:
                 param=param,
             )
 
-        intent = {
-            "id": _id("pi"),
-            "object": "payment_intent",
-            "amount": int(amount),
-            "amount_received": 0,
-            "currency": currency,
-            "status": "requires_payment_method",
-            "confirmation_method": "automatic",
-            "capture_method": "automatic",
-            "payment_method": _id("pm"),
-            "payment_method_types": ["card"],
-            "metadata": params.get("metadata", {}),
-            "latest_charge": None,
-            "last_payment_error": None,
-            "next_action": None,
-            "livemode": False,
-            "created": int(time.time()),
-        }
-        self.payment_intents[intent["id"]] = intent
+        payment_method = _id("pm")
+        self.cards[payment_method] = token
+        intent.update(payment_method=payment_method, next_action=None)
         if token in SUCCEEDING:
             charge = self._charge(intent, "succeeded")
-            intent.update(status="succeeded", amount_received=intent["amount"])
-            intent["latest_charge"] = charge["id"]
-            return 200, intent
+            intent.update(
+                status="succeeded",
+                amount_received=intent["amount"],
+                latest_charge=charge["id"],
+                last_payment_error=None,
+            )
+            return 200, dict(intent)
         if token in AUTHENTICATION_REQUIRED and (
             params.get("error_on_requires_action") != "true" or self.ignore_error_on_requires_action
         ):
@@ -357,7 +456,7 @@ class StripeServer:
                 status="requires_action",
                 next_action={"type": "use_stripe_sdk", "use_stripe_sdk": {}},
             )
-            return 200, intent
+            return 200, dict(intent)
         if token in AUTHENTICATION_REQUIRED:
             decline_code, code = "authentication_required", "authentication_required"
             message = "Your card was declined. This transaction requires authentication."
@@ -372,9 +471,30 @@ class StripeServer:
             "charge": charge["id"],
             "doc_url": f"https://stripe.com/docs/error-codes/{code}",
         }
-        intent.update(latest_charge=charge["id"], last_payment_error=dict(error))
-        error["payment_intent"] = intent
+        # The PaymentIntent waits for another card.
+        intent.update(
+            status="requires_payment_method",
+            latest_charge=charge["id"],
+            last_payment_error=dict(error),
+        )
+        error["payment_intent"] = dict(intent)
         return 402, {"error": error}
+
+    def _payment_intent_cancel(self, request: Recorded, intent: dict) -> tuple[int, dict]:
+        if refused := self._unknown_params(request, PAYMENT_INTENT_CANCEL_PARAMS):
+            return refused
+        reason = request.params.get("cancellation_reason")
+        if reason is not None and reason not in CANCELLATION_REASONS:
+            return self._refuse(request, f"cancellation_reason {reason!r}")
+        if intent["status"] not in CANCELABLE:
+            return _unexpected_state(
+                intent,
+                "You cannot cancel this PaymentIntent because it has a status of "
+                f"{intent['status']}. Only a PaymentIntent with one of the following statuses "
+                f"may be canceled: {', '.join(CANCELABLE)}.",
+            )
+        intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason)
+        return 200, dict(intent)
 
     def _charge(self, intent: dict, status: str) -> dict:
         charge = {
@@ -385,42 +505,13 @@ class StripeServer:
             "amount_refunded": 0,
             "currency": intent["currency"],
             "payment_intent": intent["id"],
+            "payment_method": intent["payment_method"],
             "paid": status == "succeeded",
             "refunded": False,
             "status": status,
         }
         self.charges[charge["id"]] = charge
         return charge
-
-    def _payment_intent_search(self, request: Recorded, params: dict) -> tuple[int, dict]:
-        if refused := self._unknown_params(request, SEARCH_PARAMS):
-            return refused
-        query = params.get("query", "")
-        clauses = re.split(r" AND ", query)
-        matches = [SEARCH_CLAUSE.fullmatch(clause) for clause in clauses]
-        if not query or not all(matches):
-            return self._refuse(request, f"search query {query!r}")
-        found = []
-        for intent in self.payment_intents.values():
-            for match in matches:
-                if match["key"] is not None:
-                    value = intent.get(match["field"].split("[")[0], {}).get(match["key"])
-                else:
-                    value = intent.get(match["field"])
-                if str(value) != match["value"]:
-                    break
-            else:
-                found.append(intent)
-        found.sort(key=lambda intent: intent["created"], reverse=True)
-        limit = int(params.get("limit", 10))
-        expand = [name.removeprefix("data.") for name in params.get("expand", [])]
-        return 200, {
-            "object": "search_result",
-            "url": "/v1/payment_intents/search",
-            "has_more": len(found) > limit,
-            "next_page": None,
-            "data": [self._expanded(intent, expand) for intent in found[:limit]],
-        }
 
     def _expanded(self, intent: dict, expand: list[str]) -> dict:
         intent = dict(intent)
@@ -542,12 +633,22 @@ def _error(kind: str, message: str, *, status: int = 400, **extra) -> tuple[int,
     return status, {"error": {"type": kind, "message": message, **extra}}
 
 
-def _missing(kind: str, identifier: str, param: str) -> tuple[int, dict]:
+def _missing(kind: str, identifier: str, param: str, *, status: int = 400) -> tuple[int, dict]:
     return _error(
         "invalid_request_error",
         f"No such {kind}: '{identifier}'",
+        status=status,
         code="resource_missing",
         param=param,
+    )
+
+
+UNEXPECTED_STATE = "payment_intent_unexpected_state"
+
+
+def _unexpected_state(intent: dict, message: str) -> tuple[int, dict]:
+    return _error(
+        "invalid_request_error", message, code=UNEXPECTED_STATE, payment_intent=dict(intent)
     )
 
 
