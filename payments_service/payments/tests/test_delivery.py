@@ -11,9 +11,15 @@ Tests commit (`transaction=True`): the processes read what the test wrote, and e
 commit only. Payments is paid through its own service here, in this process, on this database
 (`payment_create`, or POST /api/payments): its `payment:created` leaves through the outbox on
 commit, as in production. The card processor is the built-in test one, whose ledger
-(`TestCharge`) is in this database too.
+(`TestPaymentIntent`) is in this database too.
+
+A cancelled order's money goes back outside the event's transaction: the handler asks for it
+(`Payment.refund_requested_at`) and sends the task `payments.tasks.payment_refund` on commit;
+payments' beat sends the sweep `payments_refund_due_sweep`, here every
+`REFUND_SWEEP_SECONDS`, which does whatever is still asked for.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -27,11 +33,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from payments.models import OrderCopy, Payment, TestCharge
-from payments.services import payment_create
+from payments.models import OrderCopy, Payment, TestPaymentIntent
+from payments.services import ORDER_CANCELLED, PAYMENT_REFUND_TASK, payment_create
+from ticketing_shared.errors.exceptions import ApplicationError
 from ticketing_shared.events.envelope import utc_milliseconds
 from ticketing_shared.events.models import DeadLetter, InboxEvent
-from ticketing_shared.events.names import events_queue
+from ticketing_shared.events.names import events_queue, tasks_queue
 from ticketing_shared.events.transport import envelope_send
 from ticketing_shared.testing.bus.harness import (
     SOLO_POOL,
@@ -60,6 +67,11 @@ SWEEP_SECONDS = 0.5
 # Long enough for an order made in orders to reach payments and be paid there first (both
 # take well under a second here once the workers are up), short enough to wait out.
 RACE_EXPIRATION_SECONDS = 8
+# Payments' beat sends its refund sweep every second (production: 30 s).
+REFUND_SWEEP_SECONDS = 1
+REFUND_SWEEP_TASK = "payments.tasks.payments_refund_due_sweep"
+# kombu's Redis transport keeps each message a worker took, until acknowledged, in this hash.
+UNACKED_KEY = "unacked"
 
 
 def orders_environment(expiration_seconds: int) -> dict:
@@ -108,14 +120,31 @@ def payments_worker_start(processes, tmp_path):
         process = CeleryProcess(
             "payments",
             worker_argv("payments", pool_options=pool_options),
-            worker_environment(
-                "payments", _this_database_url(), DJANGO_SETTINGS_MODULE="config.settings"
-            ),
+            payments_environment(),
             tmp_path / f"payments-worker-{count}.log",
             app="config.celery_app",
             cwd=PAYMENTS_SERVICE_DIR,
         )
         return processes(process)
+
+    return start
+
+
+@pytest.fixture
+def payments_beat_start(processes, tmp_path):
+    """Starts payments' beat as deployed (its refund sweep every REFUND_SWEEP_SECONDS), on
+    this test's database and the suite's broker; the sweeps run in the payments workers."""
+
+    def start() -> CeleryProcess:
+        process = CeleryProcess(
+            "payments",
+            ["beat", "-l", "INFO", "-s", str(tmp_path / "payments-beat-schedule")],
+            payments_environment(),
+            tmp_path / "payments-beat.log",
+            app="config.celery_app",
+            cwd=PAYMENTS_SERVICE_DIR,
+        )
+        return processes(process, "beat: Starting...")
 
     return start
 
@@ -204,6 +233,15 @@ def _this_database_url() -> str:
     )
 
 
+def payments_environment() -> dict:
+    return worker_environment(
+        "payments",
+        _this_database_url(),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        PAYMENTS_REFUND_SWEEP_SECONDS=str(REFUND_SWEEP_SECONDS),
+    )
+
+
 def told(*processes: CeleryProcess, expected: str):
     """What a failed wait says: what was expected, and the processes' latest log lines then."""
     return lambda: "\n".join(
@@ -216,9 +254,39 @@ def copy_state(order_id) -> tuple[str, int] | None:
     return copy and (copy.status, copy.version)
 
 
+def logged(*workers: CeleryProcess, text: str) -> int:
+    return sum(text in line for w in workers for line in w.log_text().splitlines())
+
+
 def refunds_logged(*workers: CeleryProcess) -> int:
-    """How many refunds the workers made (payment_refund logs each it records)."""
-    return sum("refunded (re_test_" in line for w in workers for line in w.log_text().splitlines())
+    """How many refunds the workers recorded (payment_refund logs each)."""
+    return logged(*workers, text="refunded (re_test_")
+
+
+def tasks_received(*workers: CeleryProcess, name: str) -> int:
+    """How many messages of task `name` the workers took (Celery logs each it receives)."""
+    return sum(
+        f"Task {name}[" in line and "received" in line
+        for w in workers
+        for line in w.log_text().splitlines()
+    )
+
+
+def task_ids(*workers: CeleryProcess, name: str) -> set[str]:
+    """The ids of the messages of task `name` the workers took (one per task sent)."""
+    prefix = f"Task {name}["
+    return {
+        line.split(prefix, 1)[1].split("]", 1)[0]
+        for w in workers
+        for line in w.log_text().splitlines()
+        if prefix in line and "received" in line
+    }
+
+
+def sweeps_all_done(*workers: CeleryProcess) -> bool:
+    """Every refund sweep the workers took has finished (none is still waiting on a lock)."""
+    received = tasks_received(*workers, name=REFUND_SWEEP_TASK)
+    return received > 0 and deliveries_done(*workers, subject=REFUND_SWEEP_TASK) == received
 
 
 def deliveries_done(*workers: CeleryProcess, subject: str) -> int:
@@ -307,16 +375,74 @@ def side_connection():
     )
 
 
-def backends_waiting_on_test_charge() -> int:
-    """Connections of this test's database waiting for a row lock in the test processor's
-    ledger: a refund blocked inside the processor."""
+def backends_waiting_on(table: str) -> int:
+    """Connections of this test's database waiting for a row lock of `table` (`SELECT ...
+    FOR UPDATE`): a refund blocked inside the test processor (payments_testpaymentintent), or
+    behind another refund of the same payment (payments_payment)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
             " AND wait_event_type = 'Lock' AND query LIKE %s AND query LIKE %s",
-            ['%FROM "payments_testcharge"%', "%FOR UPDATE%"],
+            [f'%FROM "{table}"%', "%FOR UPDATE%"],
         )
         return cursor.fetchone()[0]
+
+
+def intent_locked(intent_id: str):
+    """A connection of the test's own holding the row lock of `intent_id` in the test
+    processor's ledger, as a slow processor would hold up a refund; `rollback()` releases it."""
+    lock = side_connection()
+    with lock.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM payments_testpaymentintent WHERE intent_id = %s FOR UPDATE",
+            [intent_id],
+        )
+    return lock
+
+
+def intents() -> list[tuple]:
+    """The test processor's ledger: each intent's order, cards tried, status and refund."""
+    return list(
+        TestPaymentIntent.objects.values_list("order_id", "cards_tried", "status", "refund_id")
+    )
+
+
+def unacked_tasks(bus) -> list[str]:
+    """The names of the tasks a worker took and has not acknowledged (kombu keeps them in a
+    hash until then, and puts them back in their queue after the visibility timeout)."""
+    names = []
+    for raw in bus.client().hvals(UNACKED_KEY):
+        message, _exchange, _routing_key = json.loads(raw)
+        names.append(message["headers"].get("task"))
+    return names
+
+
+def paid_order_with_standin(
+    orders_standin, worker: CeleryProcess
+) -> tuple[uuid.UUID, uuid.UUID, Payment]:
+    """An order announced by the stand-in for orders, copied by payments, and paid there with
+    a card that succeeds. Returns (order id, ticket id, payment)."""
+    order_id, buyer, ticket_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    orders_standin.publish(
+        "order:created",
+        order_created_data(
+            order_id,
+            buyer_id=buyer,
+            ticket_id=ticket_id,
+            expires_at=timezone.now() + timedelta(minutes=15),
+        ),
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("created", 0),
+        message=told(worker, expected="payments' copy of the new order"),
+    )
+    payment = payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
+    assert payment.status == Payment.Status.SUCCEEDED
+    return order_id, ticket_id, payment
+
+
+def payment_status(payment_id) -> str:
+    return Payment.objects.values_list("status", flat=True).get(pk=payment_id)
 
 
 # --- with orders --------------------------------------------------------------------------------
@@ -328,7 +454,7 @@ def test_an_order_paid_in_payments_becomes_complete_in_orders_and_in_payments_co
     """Both services' own workers (and orders' beat, sweeping for expired orders), each on
     its database: orders announces the order, payments keeps its copy, the buyer pays over
     HTTP, payments announces the payment, orders completes the order and announces that, and
-    payments' copy follows it to version 1, complete."""
+    payments' copy follows it to version 1, complete; nothing is to be given back."""
     expiration = 60
     workers = (
         orders_processes("worker", expiration_seconds=expiration),
@@ -361,25 +487,33 @@ def test_an_order_paid_in_payments_becomes_complete_in_orders_and_in_payments_co
     )
     assert announced_by_orders(orders, order_id) == [("order:created", 0), ("order:completed", 1)]
     payment = Payment.objects.get(order_id=order_id)
-    assert (payment.status, payment.amount, payment.refund_id) == ("succeeded", 2000, "")
+    assert (payment.status, payment.amount, payment.refund_id, payment.refund_requested_at) == (
+        "succeeded",
+        2000,
+        "",
+        None,
+    )
+    assert intents() == [(order_id, ["tok_visa"], "succeeded", "")]
     assert orders.rows("SELECT error FROM events_deadletter") == []
     assert not DeadLetter.objects.exists()
 
 
 def test_an_order_orders_expires_before_applying_its_payment_is_refunded_and_stays_cancelled(
-    sign_in, orders, orders_processes, payments_worker_start
+    orders, orders_processes, payments_worker_start, payments_beat_start
 ):
     """The race of contract §6: the buyer pays in time, but orders' worker is behind on its
     events (here it takes its own tasks only, the expiry sweep among them), so the order
     expires in orders with its payment not yet applied. Payments learns of the cancellation
-    and refunds the charge; once orders reads its events again, the payment changes nothing
-    there (a cancelled order is never completed)."""
+    and gives the money back once, through the task sent on commit and beat's sweep (both
+    run); once orders reads its events again, the payment changes nothing there (a cancelled
+    order is never completed)."""
     sweeper = orders_processes(
         "worker", expiration_seconds=RACE_EXPIRATION_SECONDS, queues="orders.tasks"
     )
     beat = orders_processes("beat", expiration_seconds=RACE_EXPIRATION_SECONDS)
     payments_worker = payments_worker_start()
-    workers = (sweeper, beat, payments_worker)
+    payments_beat = payments_beat_start()
+    workers = (sweeper, beat, payments_worker, payments_beat)
     buyer = uuid.uuid4()
     order_id = order_create_in_orders(
         orders, buyer_id=buyer, expiration_seconds=RACE_EXPIRATION_SECONDS
@@ -396,9 +530,14 @@ def test_an_order_orders_expires_before_applying_its_payment_is_refunded_and_sta
         timeout=RACE_EXPIRATION_SECONDS + 15,
         message=told(*workers, expected="the order expired in orders, cancelled in payments"),
     )
+    eventually(
+        lambda: payment_status(payment.id) == Payment.Status.REFUNDED,
+        message=told(*workers, expected="the payment refunded"),
+    )
     payment.refresh_from_db()
-    assert payment.status == Payment.Status.REFUNDED
-    assert [charge.refund_id for charge in TestCharge.objects.all()] == [payment.refund_id]
+    assert payment.refund_id.startswith("re_test_")
+    assert payment.refund_requested_at is not None
+    assert intents() == [(order_id, ["tok_visa"], "succeeded", payment.refund_id)]
     assert order_in_orders(orders, order_id) == ("cancelled", 1)
 
     # Orders reads its events again: payment:created arrives for a cancelled order.
@@ -410,7 +549,70 @@ def test_an_order_orders_expires_before_applying_its_payment_is_refunded_and_sta
     assert order_in_orders(orders, order_id) == ("cancelled", 1)
     assert announced_by_orders(orders, order_id) == [("order:created", 0), ("order:cancelled", 1)]
     assert copy_state(order_id) == ("cancelled", 1)
+    # Sweeps after the refund find nothing due; none refunds it again.
+    eventually(
+        lambda: deliveries_done(payments_worker, subject=REFUND_SWEEP_TASK) >= 2,
+        message=told(payments_worker, payments_beat, expected="payments' refund sweeps"),
+    )
     assert refunds_logged(payments_worker) == 1
+    assert [refund_id for *_, refund_id in intents()] == [payment.refund_id]
+    assert orders.rows("SELECT error FROM events_deadletter") == []
+    assert not DeadLetter.objects.exists()
+
+
+def test_an_expired_orders_declined_payment_has_its_intent_voided(
+    orders, orders_processes, payments_worker_start, payments_beat_start
+):
+    """The buyer's card is declined: payments holds a pending payment (the intent made, never
+    charged). The order expires in orders; payments learns of the cancellation and voids the
+    intent (task or sweep), so no card can charge it any more: the payment ends cancelled,
+    nothing refunded, and a later attempt to pay is refused."""
+    workers = (
+        orders_processes("worker", expiration_seconds=RACE_EXPIRATION_SECONDS),
+        orders_processes("beat", expiration_seconds=RACE_EXPIRATION_SECONDS),
+        payments_worker_start(),
+        payments_beat_start(),
+    )
+    payments_worker = workers[2]
+    buyer = uuid.uuid4()
+    order_id = order_create_in_orders(
+        orders, buyer_id=buyer, expiration_seconds=RACE_EXPIRATION_SECONDS
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("created", 0),
+        message=told(*workers, expected="payments' copy of the new order"),
+    )
+    with pytest.raises(ApplicationError, match="declined"):
+        payment_create(order_id=order_id, buyer_id=buyer, token="tok_chargeDeclined")
+    payment = Payment.objects.get(order_id=order_id)
+    assert payment.status == Payment.Status.PENDING
+    [(_, _, intent_status, _)] = intents()
+    assert intent_status == TestPaymentIntent.Status.REQUIRES_PAYMENT_METHOD
+
+    eventually(
+        lambda: copy_state(order_id) == ("cancelled", 1),
+        timeout=RACE_EXPIRATION_SECONDS + 15,
+        message=told(*workers, expected="the order expired in orders, cancelled in payments"),
+    )
+    eventually(
+        lambda: payment_status(payment.id) == Payment.Status.CANCELLED,
+        message=told(*workers, expected="the payment's intent voided"),
+    )
+    payment.refresh_from_db()
+    assert (payment.refund_id, payment.refunded_at, payment.succeeded_at) == ("", None, None)
+    assert payment.refund_requested_at is not None
+    [(intent_order, _, intent_status, refund_id)] = intents()
+    assert (intent_order, intent_status, refund_id) == (order_id, "canceled", "")
+    assert order_in_orders(orders, order_id) == ("cancelled", 1)
+    with pytest.raises(ApplicationError, match=ORDER_CANCELLED):
+        payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
+    assert intents()[0][2] == "canceled"
+    eventually(
+        lambda: deliveries_done(payments_worker, subject=REFUND_SWEEP_TASK) >= 2,
+        message=told(*workers, expected="payments' refund sweeps"),
+    )
+    assert logged(payments_worker, text="intent voided, nothing was charged") == 1
+    assert refunds_logged(payments_worker) == 0
     assert orders.rows("SELECT error FROM events_deadletter") == []
     assert not DeadLetter.objects.exists()
 
@@ -419,29 +621,17 @@ def test_an_order_orders_expires_before_applying_its_payment_is_refunded_and_sta
 
 
 def test_a_paid_orders_cancellation_delivered_three_times_refunds_it_once(
-    orders_standin, orders_standin_database, payments_worker_start, bus
+    orders_standin, orders_standin_database, payments_worker_start, payments_beat_start, bus
 ):
     """order:cancelled of a paid order reaches payments three times while its worker is down:
     the message the relay sent, the same event again as a new message (a producer's relay
     repeated after a lost answer from the broker), and orders' replay of its outbox (which
-    skips the inbox: versions decide). The deployed pool of threads takes them side by side;
-    the charge is refunded once."""
-    order_id, buyer, ticket_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    skips the inbox: versions decide). The deployed pool of threads takes them side by side.
+    The refund is held inside the processor (a row lock this test takes on the intent) until
+    another refund of the same payment waits behind it (beat's sweep, or the task's message
+    delivered again after the visibility timeout): the charge is refunded once."""
     first_worker = payments_worker_start()
-    orders_standin.publish(
-        "order:created",
-        order_created_data(
-            order_id,
-            buyer_id=buyer,
-            ticket_id=ticket_id,
-            expires_at=timezone.now() + timedelta(minutes=15),
-        ),
-    )
-    eventually(
-        lambda: copy_state(order_id) == ("created", 0),
-        message=told(first_worker, expected="payments' copy of the new order"),
-    )
-    payment = payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
+    order_id, ticket_id, payment = paid_order_with_standin(orders_standin, first_worker)
     first_worker.stop()
 
     event_id = orders_standin.publish(
@@ -459,25 +649,55 @@ def test_a_paid_orders_cancellation_delivered_three_times_refunds_it_once(
         timeout=60,
     )
     assert replay.returncode == 0, replay.stderr
-    queue = events_queue("payments")
     # The cancellation twice, and the replay's created and cancelled.
-    assert bus.queue_length(queue) == 4
+    assert bus.queue_length(events_queue("payments")) == 4
 
-    second_worker = payments_worker_start()
+    lock = intent_locked(payment.charge_id)
+    try:
+        second_worker = payments_worker_start()
+        beat = payments_beat_start()
+        eventually(
+            lambda: (
+                deliveries_done(second_worker, subject="order:cancelled") == 3
+                and deliveries_done(second_worker, subject="order:created") == 1
+            ),
+            message=told(second_worker, expected="the four deliveries done"),
+        )
+        eventually(
+            lambda: (
+                backends_waiting_on("payments_testpaymentintent") == 1
+                and backends_waiting_on("payments_payment") >= 1
+            ),
+            message=told(
+                second_worker, beat, expected="a refund in the processor, another behind it"
+            ),
+        )
+    finally:
+        lock.rollback()
+        lock.close()
+
+    eventually(
+        lambda: payment_status(payment.id) == Payment.Status.REFUNDED,
+        message=told(second_worker, expected="the payment refunded"),
+    )
+    eventually(
+        lambda: backends_waiting_on("payments_payment") == 0 and sweeps_all_done(second_worker),
+        message=told(second_worker, beat, expected="the sweeps that waited, done"),
+    )
+    payment.refresh_from_db()
+    assert payment.refund_id.startswith("re_test_")
+    assert intents() == [(order_id, ["tok_visa"], "succeeded", payment.refund_id)]
+    # One task was sent (the first cancellation applied; the others changed nothing). Held
+    # past the visibility timeout (3 s here), its message may be delivered again meanwhile and
+    # run side by side with itself: that run too finds the payment refunded.
     eventually(
         lambda: (
-            deliveries_done(second_worker, subject="order:cancelled") == 3
-            and deliveries_done(second_worker, subject="order:created") == 1
+            deliveries_done(second_worker, subject=PAYMENT_REFUND_TASK)
+            == tasks_received(second_worker, name=PAYMENT_REFUND_TASK)
         ),
-        message=told(second_worker, expected="the four deliveries done"),
+        message=told(second_worker, expected="every run of the refund task done"),
     )
-
-    payment.refresh_from_db()
-    assert payment.status == Payment.Status.REFUNDED
-    assert payment.refund_id.startswith("re_test_")
-    assert [(c.order_id, c.refund_id) for c in TestCharge.objects.all()] == [
-        (order_id, payment.refund_id)
-    ]
+    assert len(task_ids(second_worker, name=PAYMENT_REFUND_TASK)) == 1
     assert refunds_logged(second_worker) == 1
     assert copy_state(order_id) == ("cancelled", 1)
     assert list(InboxEvent.objects.filter(event_id=event_id).values_list("subject", flat=True)) == [
@@ -486,65 +706,85 @@ def test_a_paid_orders_cancellation_delivered_three_times_refunds_it_once(
     assert not DeadLetter.objects.exists()
 
 
-def test_a_worker_killed_mid_refund_leaves_the_refund_to_the_redelivery_once(
-    orders_standin, payments_worker_start
-):
-    """The worker dies (kill -9) inside the refund of a late cancellation: held, by a row lock
-    this test takes on the charge in the processor's ledger, after the handler has cancelled
-    the copy and begun the refund in its transaction. Nothing of it is kept (the copy, the
-    inbox row and the refund are one transaction), the message goes back to the queue
-    unacknowledged, and the next worker refunds once."""
-    order_id, buyer, ticket_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+def _refund_held_and_worker_killed(orders_standin, payments_worker_start, bus):
+    """A paid order cancelled; the refund task taken by a solo worker and held inside the
+    processor (a row lock this test takes on the intent); the worker killed (kill -9) there,
+    then the lock released. Returns (payment, the dead worker)."""
     first_worker = payments_worker_start(SOLO_POOL)
-    orders_standin.publish(
-        "order:created",
-        order_created_data(
-            order_id,
-            buyer_id=buyer,
-            ticket_id=ticket_id,
-            expires_at=timezone.now() + timedelta(minutes=15),
-        ),
-    )
-    eventually(
-        lambda: copy_state(order_id) == ("created", 0),
-        message=told(first_worker, expected="payments' copy of the new order"),
-    )
-    payment = payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
-
-    lock = side_connection()
+    order_id, ticket_id, payment = paid_order_with_standin(orders_standin, first_worker)
+    lock = intent_locked(payment.charge_id)
     try:
-        with lock.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM payments_testcharge WHERE charge_id = %s FOR UPDATE",
-                [payment.charge_id],
-            )
         event_id = orders_standin.publish(
             "order:cancelled", order_changed_data(order_id, version=1, ticket_id=ticket_id)
         )
         eventually(
-            lambda: backends_waiting_on_test_charge() == 1,
+            lambda: backends_waiting_on("payments_testpaymentintent") == 1,
             message=told(first_worker, expected="the refund waiting inside the processor"),
         )
         first_worker.kill()
     finally:
         lock.rollback()
         lock.close()
-    # What the dead worker had begun never committed.
-    assert copy_state(order_id) == ("created", 0)
-    assert Payment.objects.get(pk=payment.id).status == Payment.Status.SUCCEEDED
-    assert not InboxEvent.objects.filter(event_id=event_id).exists()
+    # The event's transaction had committed (copy, inbox row, refund asked for); the refund
+    # had begun in the task's own and never committed; the task was never acknowledged.
+    assert copy_state(order_id) == ("cancelled", 1)
+    assert InboxEvent.objects.filter(event_id=event_id).count() == 1
+    payment.refresh_from_db()
+    assert (payment.status, payment.refund_id) == (Payment.Status.SUCCEEDED, "")
+    assert payment.refund_requested_at is not None
+    assert intents() == [(order_id, ["tok_visa"], "succeeded", "")]
     assert refunds_logged(first_worker) == 0
+    assert unacked_tasks(bus) == [PAYMENT_REFUND_TASK]
+    assert bus.queue_length(tasks_queue("payments")) == 0
+    return payment, first_worker
 
+
+def test_a_worker_killed_mid_refund_leaves_it_to_the_task_delivered_again_once(
+    orders_standin, payments_worker_start, bus
+):
+    """The worker dies inside the refund task: its message, never acknowledged, goes back to
+    the queue after the visibility timeout, and the next worker (no beat here: no sweep) runs
+    it again and refunds once."""
+    payment, first_worker = _refund_held_and_worker_killed(
+        orders_standin, payments_worker_start, bus
+    )
     second_worker = payments_worker_start(SOLO_POOL)
     eventually(
-        lambda: copy_state(order_id) == ("cancelled", 1),
-        message=told(second_worker, expected="the cancellation delivered again, and applied"),
+        lambda: payment_status(payment.id) == Payment.Status.REFUNDED,
+        message=told(second_worker, expected="the refund task delivered again, and done"),
     )
     payment.refresh_from_db()
-    assert payment.status == Payment.Status.REFUNDED
-    assert [c.refund_id for c in TestCharge.objects.all()] == [payment.refund_id]
+    assert intents() == [(payment.order_id, ["tok_visa"], "succeeded", payment.refund_id)]
+    assert tasks_received(second_worker, name=PAYMENT_REFUND_TASK) == 1
+    assert tasks_received(second_worker, name=REFUND_SWEEP_TASK) == 0
     assert refunds_logged(first_worker, second_worker) == 1
-    assert InboxEvent.objects.filter(event_id=event_id).count() == 1
+    eventually(lambda: unacked_tasks(bus) == [], message="the task acknowledged")
+    assert not DeadLetter.objects.exists()
+
+
+def test_a_worker_killed_mid_refund_whose_task_is_lost_leaves_it_to_the_sweep_once(
+    orders_standin, payments_worker_start, payments_beat_start, bus
+):
+    """As above, but the task's message is lost with the worker (here removed from the
+    broker): the refund was asked for in the database, so beat's sweep gives the money back,
+    once."""
+    payment, first_worker = _refund_held_and_worker_killed(
+        orders_standin, payments_worker_start, bus
+    )
+    bus.client().delete(UNACKED_KEY, f"{UNACKED_KEY}_index")
+    assert unacked_tasks(bus) == []
+
+    second_worker = payments_worker_start()
+    beat = payments_beat_start()
+    eventually(
+        lambda: payment_status(payment.id) == Payment.Status.REFUNDED,
+        message=told(second_worker, beat, expected="the sweep's refund"),
+    )
+    payment.refresh_from_db()
+    assert intents() == [(payment.order_id, ["tok_visa"], "succeeded", payment.refund_id)]
+    assert tasks_received(second_worker, name=PAYMENT_REFUND_TASK) == 0
+    assert f"{REFUND_SWEEP_TASK}[" in second_worker.log_text()
+    assert refunds_logged(first_worker, second_worker) == 1
     assert not DeadLetter.objects.exists()
 
 
@@ -580,3 +820,4 @@ def test_a_cancellation_before_the_orders_creation_waits_for_it(
     assert InboxEvent.objects.filter(subject__startswith="order:").count() == 2
     assert not DeadLetter.objects.exists()
     assert not Payment.objects.exists()
+    assert tasks_received(worker, name=PAYMENT_REFUND_TASK) == 0
