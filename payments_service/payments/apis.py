@@ -1,5 +1,6 @@
 """The payments API (contract §6): a thin view over `services`."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -9,6 +10,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from payments.services import (
@@ -38,11 +40,17 @@ class CardTokenField(StringField):
     """The card as the processor's client library gave it (`tok_...`, `pm_...`)."""
 
     default_error_messages = dict.fromkeys(
-        ("required", "null", "blank", "invalid", "max_length", "null_characters"), INVALID_VALUE
+        ("required", "null", "blank", "invalid", "min_length", "max_length"), INVALID_VALUE
     )
 
     def __init__(self, **kwargs):
         super().__init__(min_length=1, max_length=TOKEN_MAX_LENGTH, **kwargs)
+        for validator in self.validators:
+            # DRF's own checks of a string (a NUL, a lone surrogate) speak in their own words.
+            if isinstance(
+                validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator
+            ):
+                validator.message = INVALID_VALUE
 
 
 @extend_schema_serializer(component_name="Payment")

@@ -82,6 +82,8 @@ def _payment_intent_make(*, order_id: uuid.UUID, buyer_id: uuid.UUID) -> Payment
                 # The order id: a request repeated after a lost answer finds the same intent.
                 idempotency_key=str(order.id),
             )
+        except ChargeDeclined as refused:
+            raise ApplicationError(refused.message) from refused
         except ProcessorUnavailable as error:
             raise _processor_unavailable("payment intent", order.id, error) from error
         payment = Payment.objects.create(
@@ -197,8 +199,49 @@ def payment_refund(*, payment_id: uuid.UUID) -> Payment:
     payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
     if payment is None:
         raise NotFound()
+    _payment_refund_locked(payment)
+    return payment
+
+
+def payments_refund_due(*, batch_size: int = 100) -> int:
+    """Beat's sweep: gives back the money of every payment whose order ended cancelled and
+    that is not refunded or voided yet (the task sent on commit is only the fast path; the
+    processor may be down for a while). A payment another process holds (its task, a
+    redelivery of it) is skipped, not waited for. Returns how many it settled; one the
+    processor fails is tried again at the next sweep."""
+    due = list(
+        Payment.objects.filter(
+            refund_requested_at__isnull=False,
+            status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED],
+        )
+        .order_by("refund_requested_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    settled = 0
+    for payment_id in due:
+        try:
+            settled += _payment_refund_if_free(payment_id=payment_id)
+        except UpstreamUnavailable:
+            continue
+    return settled
+
+
+@transaction.atomic
+def _payment_refund_if_free(*, payment_id: uuid.UUID) -> bool:
+    payment = (
+        Payment.objects.select_for_update(skip_locked=True)
+        .filter(pk=payment_id, status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED])
+        .first()
+    )
+    if payment is None:
+        return False
+    _payment_refund_locked(payment)
+    return True
+
+
+def _payment_refund_locked(payment: Payment) -> None:
     if payment.status in (Payment.Status.REFUNDED, Payment.Status.CANCELLED):
-        return payment
+        return
     processor = processor_get(payment.processor)
     try:
         if payment.status == Payment.Status.PENDING:
@@ -207,7 +250,7 @@ def payment_refund(*, payment_id: uuid.UUID) -> Payment:
                 payment.status = Payment.Status.CANCELLED
                 payment.save(update_fields=["status"])
                 logger.info("payment %s: intent voided, nothing was charged", payment.id)
-                return payment
+                return
             logger.warning("payment %s: a charge whose answer was lost is found", payment.id)
             _payment_charge_record(payment, charge)
         refund_id = processor.refund(
@@ -220,30 +263,6 @@ def payment_refund(*, payment_id: uuid.UUID) -> Payment:
     payment.refunded_at = timezone.now()
     payment.save(update_fields=["status", "refund_id", "refunded_at"])
     logger.info("payment %s refunded (%s)", payment.id, refund_id)
-    return payment
-
-
-def payments_refund_due(*, batch_size: int = 100) -> int:
-    """Beat's sweep: gives back the money of every payment whose order ended cancelled and
-    that is not refunded or voided yet (the task sent on commit is only the fast path; the
-    processor may be down for a while). Rows another process holds are skipped. Returns how
-    many were settled; one the processor fails is tried again at the next sweep."""
-    settled = 0
-    due = (
-        Payment.objects.filter(
-            refund_requested_at__isnull=False,
-            status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED],
-        )
-        .order_by("refund_requested_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    for payment_id in due:
-        try:
-            payment_refund(payment_id=payment_id)
-        except UpstreamUnavailable:
-            continue
-        settled += 1
-    return settled
 
 
 @transaction.atomic

@@ -45,7 +45,8 @@ class Processor(Protocol):
     def intent_create(
         self, *, amount: int, currency: str, order_id: uuid.UUID, idempotency_key: str
     ) -> str:
-        """A payment intent for `amount`, nothing charged yet; returns its id."""
+        """A payment intent for `amount`, nothing charged yet; returns its id. Raises
+        `ChargeDeclined` for an amount the processor does not charge (too small)."""
 
     def intent_confirm(self, *, intent_id: str, token: str, idempotency_key: str) -> Charge:
         """Charges the intent to the card `token` names, at once. An intent that had already

@@ -77,6 +77,10 @@ _BUYER_INVALID_REQUEST_CODES = frozenset(
 )
 
 
+# What Stripe answers an amount it does not charge (about 0.50 USD at least).
+_AMOUNT_REFUSED = frozenset({"amount_too_small", "amount_too_large"})
+
+
 class StripeProcessor:
     name = "stripe"
 
@@ -94,6 +98,12 @@ class StripeProcessor:
             intent = _client().v1.payment_intents.create(
                 params, {"idempotency_key": idempotency_key}
             )
+        except stripe.InvalidRequestError as error:
+            if error.code in _AMOUNT_REFUSED:
+                # The price is below (or above) what Stripe charges in this currency: the
+                # buyer is told so in Stripe's words; trying again would not change it.
+                raise ChargeDeclined(_message(error)) from error
+            raise _unavailable("PaymentIntent create", error) from error
         except stripe.StripeError as error:
             # Nothing names the buyer's card yet: whatever failed is Stripe's or ours.
             raise _unavailable("PaymentIntent create", error) from error

@@ -376,6 +376,13 @@ class StripeServer:
             redirects.get("enabled") == "true" and redirects.get("allow_redirects") == "never"
         ):
             return self._refuse(request, "a payment method that may redirect, with no return_url")
+        if int(amount) < MINIMUM_CHARGE_CENTS:
+            return _error(
+                "invalid_request_error",
+                f"Amount must be at least $0.50 {currency}",
+                code="amount_too_small",
+                param="amount",
+            )
         intent = {
             "id": _id("pi"),
             "object": "payment_intent",
@@ -627,6 +634,10 @@ def _id(prefix: str) -> str:
 
 def _mask(key: str) -> str:
     return f"{key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}"
+
+
+# Stripe's least charge in dollars (and most two-decimal currencies): 50 cents.
+MINIMUM_CHARGE_CENTS = 50
 
 
 def _error(kind: str, message: str, *, status: int = 400, **extra) -> tuple[int, dict]:

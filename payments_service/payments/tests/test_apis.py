@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from payments.models import OrderCopy, Payment, TestPaymentIntent
+from payments.services import order_copy_status_apply, payments_refund_due
 from payments.tests.factories import OrderCopyFactory, PaymentFactory
 from payments.tests.stripe_server import NETWORK_RETRIES
 from ticketing_shared.testing.api import error_messages, events_published
@@ -45,6 +46,7 @@ class TestCreate:
             ({"orderId": str(uuid.uuid4()), "token": None}, "token"),
             ({"orderId": str(uuid.uuid4()), "token": ["tok_visa"]}, "token"),
             ({"orderId": str(uuid.uuid4()), "token": "t" * 256}, "token"),
+            ({"orderId": str(uuid.uuid4()), "token": "tok_visa\x00"}, "token"),
         ],
     )
     def test_a_missing_or_invalid_field_is_invalid_value(self, signed_in_client, body, field):
@@ -52,6 +54,15 @@ class TestCreate:
 
         assert response.status_code == 400
         assert error_messages(response) == [("Invalid value", field)]
+
+    def test_a_token_with_a_lone_surrogate_is_invalid_value(self, signed_in_client):
+        # A JSON escape: the text itself holds no surrogate, the string it decodes to does.
+        body = '{"orderId": "' + str(uuid.uuid4()) + '", "token": "tok_\\ud800"}'
+
+        response = signed_in_client.post("/api/payments", body, content_type="application/json")
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Invalid value", "token")]
 
     @pytest.mark.parametrize(
         "order_id", [uuid.uuid4(), "not-a-uuid", "{" + str(uuid.uuid4()) + "}"]
@@ -245,12 +256,27 @@ class TestCreateThroughStripe:
         (intent,) = stripe_server.payment_intents_for(my_order.id)
         assert (intent["amount"], intent["currency"]) == (1999, "usd")
         assert intent["status"] == "succeeded"
-        (sent,) = stripe_server.requests_to("POST", "/v1/payment_intents")
-        assert sent.headers["idempotency-key"] == str(my_order.id)
+        (created,) = stripe_server.requests_to("POST", "/v1/payment_intents")
+        assert created.headers["idempotency-key"] == str(my_order.id)
+        (confirmed,) = stripe_server.requests_to(
+            "POST", f"/v1/payment_intents/{intent['id']}/confirm"
+        )
+        assert confirmed.headers["idempotency-key"] == f"{my_order.id}:confirm-1"
         payment = Payment.objects.get()
         assert (payment.processor, payment.charge_id) == ("stripe", intent["id"])
         assert payment.amount == 1999
         assert events_published("payment:created")[0]["stripeId"] == intent["id"]
+
+    def test_a_price_below_stripes_least_charge_is_400_with_its_message(
+        self, stripe_server, signed_in_client
+    ):
+        order = OrderCopyFactory(user_id=signed_in_client.user.id, price=Decimal("0.49"))
+
+        response = pay(signed_in_client, order.id)
+
+        assert response.status_code == 400
+        assert error_messages(response) == [("Amount must be at least $0.50 usd", None)]
+        assert not Payment.objects.exists()
 
     def test_a_declined_card_is_400_with_stripes_message(
         self, stripe_server, signed_in_client, my_order
@@ -259,7 +285,7 @@ class TestCreateThroughStripe:
 
         assert response.status_code == 400
         assert error_messages(response) == [("Your card was declined.", "token")]
-        assert not Payment.objects.exists()
+        assert Payment.objects.get().status == "pending"
 
     def test_stripe_failing_is_502_and_a_retry_charges_once(
         self, stripe_server, signed_in_client, my_order
@@ -276,16 +302,35 @@ class TestCreateThroughStripe:
         assert retried.status_code == 201
         assert len(stripe_server.payment_intents_for(my_order.id)) == 1
 
-    def test_an_answer_lost_on_the_way_is_502_and_the_retry_gets_the_same_charge(
+    def test_an_answer_lost_on_the_way_is_502_and_another_card_is_not_charged(
         self, stripe_server, signed_in_client, my_order
     ):
-        # Stripe charges, but its answers come later than the SDK waits, retries included.
+        assert pay(signed_in_client, my_order.id, token="tok_chargeDeclined").status_code == 400
+        # Stripe charges the next card, but its answers come later than the SDK waits.
         stripe_server.hang_next(STRIPE_ATTEMPTS, seconds=2)
 
-        lost = pay(signed_in_client, my_order.id)
-        retried = pay(signed_in_client, my_order.id)
+        lost = pay(signed_in_client, my_order.id, token="pm_card_visa")
+        retried = pay(signed_in_client, my_order.id, token="pm_card_mastercard")
 
         assert lost.status_code == 502
         assert retried.status_code == 201
+        assert stripe_server.succeeded_count(my_order.id) == 1
+        assert stripe_server.cards_charged(my_order.id) == ["pm_card_visa"]
         (intent,) = stripe_server.payment_intents_for(my_order.id)
         assert Payment.objects.get().charge_id == intent["id"]
+
+    def test_a_cancelled_order_paid_through_stripe_is_refunded_by_the_sweep(
+        self, stripe_server, signed_in_client, my_order
+    ):
+        assert pay(signed_in_client, my_order.id).status_code == 201
+        order_copy_status_apply(order_id=my_order.id, version=1, status="cancelled")
+        # Down for the whole of one sweep's request, the SDK's retries included.
+        stripe_server.fail_next(STRIPE_ATTEMPTS, status=500)
+
+        while_down = payments_refund_due()
+        when_back = payments_refund_due()
+
+        assert (while_down, when_back) == (0, 1)
+        payment = Payment.objects.get()
+        assert payment.status == "refunded"
+        assert len(stripe_server.refunds) == 1
