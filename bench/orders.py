@@ -94,7 +94,7 @@ TASK_RETURNED = re.compile(
     r"orders\.tasks\.(order_expire_if_due|orders_expire_due)\[[^\]]+\] succeeded in "
     r"([0-9.e-]+)s: (\w+)"
 )
-# Celery's line for a sweep beat sent that no worker took within its `expires` (one period).
+# Celery's line for a sweep beat sent that no worker took within its `expires` (five periods).
 SWEEP_DISCARDED = "Discarding revoked task: orders.tasks.orders_expire_due["
 PROBLEM_MARKS = (
     *(f'"level": "{level}"' for level in ("WARNING", "ERROR", "CRITICAL")),
@@ -591,7 +591,7 @@ def expiry_report(phases: list[Expiry], args, problems: dict) -> list[str]:
         "by task/sweep: from the worker's log (Celery's line for each task that returned); ETA "
         "tasks that found nothing to do (the sweep had cancelled the order first): "
         + ", ".join(f"{phase.phase} {phase.tasks_idle}" for phase in phases),
-        "sweeps run / discarded (taken by the worker after their expiry, one period) / the "
+        "sweeps run / discarded (taken by the worker after their expiry, five periods) / the "
         "longest (s): "
         + ", ".join(
             f"{p.phase} {p.sweeps} / {p.sweeps_discarded} / {p.sweep_longest:.2f}" for p in phases
