@@ -8,35 +8,29 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from ticketing_shared.testing.schema import migration_latest, schema_migrate
+
 BEFORE_THE_RULE = ("users", "0001_initial")
 BEFORE_THE_CONSTRAINT = ("users", "0002_email_normalize")
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state(target).apps
 
 
 @pytest.fixture
 def accounts_at():
     """Inserts accounts as the schema at a given migration held them (as the code of that
     release wrote them); the test then migrates forward."""
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("users")[0]
+    latest = migration_latest("users")
     old_users = []
 
     def insert(migration, *emails):
-        old_user = migrate(migration).get_model("users", "User")
+        old_user = schema_migrate(migration).get_model("users", "User")
         old_users.append(old_user)
         return {email: old_user.objects.create(email=email, password="!").pk for email in emails}
 
     yield insert
     for old_user in old_users:
         old_user.objects.all().delete()
-    migrate(latest)
+    schema_migrate(latest)
 
 
 def migrate_forward():

@@ -22,7 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from orders.models import Order, TicketCopy
 from orders.services import ORDER_EXPIRY_TASK, order_complete_for_payment
@@ -34,6 +33,7 @@ from ticketing_shared.testing.bus.harness import (
     CeleryProcess,
     ConsumerDatabase,
     eventually,
+    this_database_url,
     worker_argv,
     worker_environment,
 )
@@ -61,13 +61,6 @@ EXPIRY_ENVIRONMENT = {
 
 
 @pytest.fixture
-def bus(bus_redis):
-    """The suite's broker, empty for each test."""
-    bus_redis.client().flushall()
-    return bus_redis
-
-
-@pytest.fixture
 def expiry_settings(settings):
     """The test's own process (the API) gives orders the same short life as the workers."""
     settings.ORDERS_EXPIRATION_SECONDS = EXPIRATION_SECONDS
@@ -89,27 +82,12 @@ def sweep_alone(expiry_settings):
 
 
 @pytest.fixture
-def processes(transactional_db, bus):
-    """Starts Celery processes and stops them after the test: before its database is emptied,
-    since the orders ones work on it."""
-    started: list[CeleryProcess] = []
-
-    def start(process: CeleryProcess, ready_text: str = " ready.") -> CeleryProcess:
-        started.append(process)
-        return process.start(ready_text=ready_text)
-
-    yield start
-    for process in started:
-        process.stop()
-
-
-@pytest.fixture
 def orders_processes(processes, tmp_path):
     """Starts the orders service's own worker (the settings' pool of threads) or beat, as
     deployed, on this test's database and the suite's broker."""
     env = worker_environment(
         "orders",
-        _this_database_url(),
+        this_database_url(),
         DJANGO_SETTINGS_MODULE="config.settings",
         **EXPIRY_ENVIRONMENT,
     )
@@ -179,14 +157,6 @@ def tickets_worker_start(tickets, processes, tmp_path):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _this_database_url() -> str:
-    settings_dict = connection.settings_dict
-    return (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
-        f"/{settings_dict['NAME']}"
-    )
 
 
 def order_buy(client, ticket_id) -> dict:

@@ -2,15 +2,13 @@
 (its inbox, its retries) around orders' handlers."""
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
 from orders import handlers
 from orders.models import TicketCopy
 from orders.tests.factories import OrderFactory
-from ticketing_shared.events.consumers import event_deliver
-from ticketing_shared.events.envelope import Event
+from ticketing_shared.testing.events import RetryRequested, event_deliver_here
 
 pytestmark = pytest.mark.django_db
 
@@ -21,26 +19,8 @@ HANDLER_OF = {
 }
 
 
-class RetryRequested(Exception):
-    pass
-
-
 def deliver(subject: str, producer: str, data: dict) -> str:
-    envelope = Event(
-        id=uuid.uuid4(),
-        subject=subject,
-        occurred_at=datetime.now(UTC),
-        producer=producer,
-        data=data,
-    ).as_envelope()
-    return event_deliver(
-        envelope,
-        subject=subject,
-        handler=HANDLER_OF[subject],
-        attempt=0,
-        replay=False,
-        retry_later=lambda countdown, error: RetryRequested(str(error)),
-    )
+    return event_deliver_here(subject, data, handler=HANDLER_OF[subject], producer=producer)
 
 
 def ticket_data(ticket_id, version, **changes) -> dict:

@@ -4,27 +4,20 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from ticketing_shared.testing.schema import migration_latest, schema_migrate
 
 BEFORE_THE_RECORD = ("orders", "0001_initial")
 
 
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def apps_before_the_record():
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("orders")[0]
-    apps = migrate(BEFORE_THE_RECORD)
+    latest = migration_latest("orders")
+    apps = schema_migrate(BEFORE_THE_RECORD)
     yield apps
     apps.get_model("orders", "Order").objects.all().delete()
     apps.get_model("orders", "TicketCopy").objects.all().delete()
-    migrate(latest)
+    schema_migrate(latest)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -43,7 +36,7 @@ def test_orders_made_before_it_take_their_tickets_copy(apps_before_the_record):
         user_id=buyer, ticket=ticket, status="cancelled", expires_at="2026-11-30T10:00:00Z"
     )
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("orders")[0])
+    schema_migrate(migration_latest("orders"))
 
     with connection.cursor() as cursor:
         cursor.execute(

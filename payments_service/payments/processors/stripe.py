@@ -145,10 +145,7 @@ class StripeProcessor:
 
     def intent_void(self, *, intent_id: str) -> Charge | None:
         client = _client()
-        try:
-            intent = client.v1.payment_intents.retrieve(intent_id)
-        except stripe.StripeError as error:
-            raise _unavailable("PaymentIntent retrieve", error) from error
+        intent = _intent_retrieve(client, intent_id)
         if intent.status == "succeeded":
             return _charge(intent)
         if intent.status == "canceled":
@@ -166,10 +163,7 @@ class StripeProcessor:
             if error.code != _UNEXPECTED_STATE:
                 raise _unavailable("PaymentIntent cancel", error) from error
             # Confirmed meanwhile (or canceled by another call): what it is now.
-            try:
-                canceled = client.v1.payment_intents.retrieve(intent_id)
-            except stripe.StripeError as error:
-                raise _unavailable("PaymentIntent retrieve", error) from error
+            canceled = _intent_retrieve(client, intent_id)
         except stripe.StripeError as error:
             raise _unavailable("PaymentIntent cancel", error) from error
         if canceled.status == "succeeded":
@@ -232,10 +226,7 @@ def _outcome(intent) -> Charge:
 
 def _confirmed_before(client: stripe.StripeClient, intent_id: str) -> Charge:
     """A confirmation Stripe refused for the PaymentIntent's state: what that state is."""
-    try:
-        intent = client.v1.payment_intents.retrieve(intent_id)
-    except stripe.StripeError as error:
-        raise _unavailable("PaymentIntent retrieve", error) from error
+    intent = _intent_retrieve(client, intent_id)
     if intent.status == "succeeded":
         return _charge(intent)
     if intent.status == "canceled":
@@ -243,6 +234,14 @@ def _confirmed_before(client: stripe.StripeClient, intent_id: str) -> Charge:
     # `processing` (its outcome comes later), or a state that confirming would not have been
     # refused in (changed meanwhile): asked again later.
     raise _not_settled(intent, "confirming")
+
+
+def _intent_retrieve(client: stripe.StripeClient, intent_id: str):
+    """The PaymentIntent as Stripe has it now; any failure to read it is unavailable."""
+    try:
+        return client.v1.payment_intents.retrieve(intent_id)
+    except stripe.StripeError as error:
+        raise _unavailable("PaymentIntent retrieve", error) from error
 
 
 def _not_settled(intent, doing: str) -> ProcessorUnavailable:

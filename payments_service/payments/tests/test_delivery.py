@@ -47,6 +47,7 @@ from ticketing_shared.testing.bus.harness import (
     ConsumerDatabase,
     StandinPublisher,
     eventually,
+    this_database_url,
     worker_argv,
     worker_environment,
 )
@@ -83,28 +84,6 @@ def orders_environment(expiration_seconds: int) -> dict:
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def bus(bus_redis):
-    """The suite's broker, empty for each test."""
-    bus_redis.client().flushall()
-    return bus_redis
-
-
-@pytest.fixture
-def processes(transactional_db, bus):
-    """Starts Celery processes and stops them after the test: before its database is emptied,
-    since the payments ones work on it."""
-    started: list[CeleryProcess] = []
-
-    def start(process: CeleryProcess, ready_text: str = " ready.") -> CeleryProcess:
-        started.append(process)
-        return process.start(ready_text=ready_text)
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 @pytest.fixture
@@ -225,18 +204,10 @@ def orders_standin(orders_standin_database, bus, tmp_path):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _this_database_url() -> str:
-    settings_dict = connection.settings_dict
-    return (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
-        f"/{settings_dict['NAME']}"
-    )
-
-
 def payments_environment() -> dict:
     return worker_environment(
         "payments",
-        _this_database_url(),
+        this_database_url(),
         DJANGO_SETTINGS_MODULE="config.settings",
         PAYMENTS_REFUND_SWEEP_SECONDS=str(REFUND_SWEEP_SECONDS),
     )
@@ -345,6 +316,29 @@ def order_create_in_orders(
     )
     output = orders_shell(orders, code, **orders_environment(expiration_seconds))
     return uuid.UUID(output.splitlines()[-1])
+
+
+def race_order_create(orders: ConsumerDatabase, *workers: CeleryProcess, buyer_id) -> uuid.UUID:
+    """An order made in orders for `buyer_id`, due in RACE_EXPIRATION_SECONDS, once payments
+    holds its copy."""
+    order_id = order_create_in_orders(
+        orders, buyer_id=buyer_id, expiration_seconds=RACE_EXPIRATION_SECONDS
+    )
+    eventually(
+        lambda: copy_state(order_id) == ("created", 0),
+        message=told(*workers, expected="payments' copy of the new order"),
+    )
+    return order_id
+
+
+def race_order_expired(order_id, *workers: CeleryProcess) -> None:
+    """Waits for the order of `race_order_create` to expire in orders and be cancelled in
+    payments."""
+    eventually(
+        lambda: copy_state(order_id) == ("cancelled", 1),
+        timeout=RACE_EXPIRATION_SECONDS + 15,
+        message=told(*workers, expected="the order expired in orders, cancelled in payments"),
+    )
 
 
 def order_in_orders(orders: ConsumerDatabase, order_id) -> tuple[str, int]:
@@ -515,21 +509,11 @@ def test_an_order_orders_expires_before_applying_its_payment_is_refunded_and_sta
     payments_beat = payments_beat_start()
     workers = (sweeper, beat, payments_worker, payments_beat)
     buyer = uuid.uuid4()
-    order_id = order_create_in_orders(
-        orders, buyer_id=buyer, expiration_seconds=RACE_EXPIRATION_SECONDS
-    )
-    eventually(
-        lambda: copy_state(order_id) == ("created", 0),
-        message=told(*workers, expected="payments' copy of the new order"),
-    )
+    order_id = race_order_create(orders, *workers, buyer_id=buyer)
     payment = payment_create(order_id=order_id, buyer_id=buyer, token="tok_visa")
     assert OrderCopy.objects.get(pk=order_id).expires_at > timezone.now(), "paid too late"
 
-    eventually(
-        lambda: copy_state(order_id) == ("cancelled", 1),
-        timeout=RACE_EXPIRATION_SECONDS + 15,
-        message=told(*workers, expected="the order expired in orders, cancelled in payments"),
-    )
+    race_order_expired(order_id, *workers)
     eventually(
         lambda: payment_status(payment.id) == Payment.Status.REFUNDED,
         message=told(*workers, expected="the payment refunded"),
@@ -575,13 +559,7 @@ def test_an_expired_orders_declined_payment_has_its_intent_voided(
     )
     payments_worker = workers[2]
     buyer = uuid.uuid4()
-    order_id = order_create_in_orders(
-        orders, buyer_id=buyer, expiration_seconds=RACE_EXPIRATION_SECONDS
-    )
-    eventually(
-        lambda: copy_state(order_id) == ("created", 0),
-        message=told(*workers, expected="payments' copy of the new order"),
-    )
+    order_id = race_order_create(orders, *workers, buyer_id=buyer)
     with pytest.raises(ApplicationError, match="declined"):
         payment_create(order_id=order_id, buyer_id=buyer, token="tok_chargeDeclined")
     payment = Payment.objects.get(order_id=order_id)
@@ -589,11 +567,7 @@ def test_an_expired_orders_declined_payment_has_its_intent_voided(
     [(_, _, intent_status, _)] = intents()
     assert intent_status == TestPaymentIntent.Status.REQUIRES_PAYMENT_METHOD
 
-    eventually(
-        lambda: copy_state(order_id) == ("cancelled", 1),
-        timeout=RACE_EXPIRATION_SECONDS + 15,
-        message=told(*workers, expected="the order expired in orders, cancelled in payments"),
-    )
+    race_order_expired(order_id, *workers)
     eventually(
         lambda: payment_status(payment.id) == Payment.Status.CANCELLED,
         message=told(*workers, expected="the payment's intent voided"),

@@ -10,8 +10,7 @@ import pytest
 from payments import handlers
 from payments.models import OrderCopy, Payment, TestPaymentIntent
 from payments.services import payment_create, payments_refund_due
-from ticketing_shared.events.consumers import event_deliver
-from ticketing_shared.events.envelope import Event
+from ticketing_shared.testing.events import RetryRequested, event_deliver_here
 
 pytestmark = pytest.mark.django_db
 
@@ -23,25 +22,9 @@ HANDLER_OF = {
 BUYER = uuid.UUID(int=7)
 
 
-class RetryRequested(Exception):
-    pass
-
-
 def deliver(subject: str, data: dict, *, event_id: uuid.UUID | None = None) -> str:
-    envelope = Event(
-        id=event_id or uuid.uuid4(),
-        subject=subject,
-        occurred_at=datetime.now(UTC),
-        producer="orders",
-        data=data,
-    ).as_envelope()
-    return event_deliver(
-        envelope,
-        subject=subject,
-        handler=HANDLER_OF[subject],
-        attempt=0,
-        replay=False,
-        retry_later=lambda countdown, error: RetryRequested(str(error)),
+    return event_deliver_here(
+        subject, data, handler=HANDLER_OF[subject], producer="orders", event_id=event_id
     )
 
 

@@ -8,6 +8,9 @@ the broker is moved here: through the environment, which Celery reads before its
 when it first connects (`Settings.broker_url`) and which the worker processes the tests start
 inherit, and in the settings, for what reads them (the readiness check). The port is picked
 once per run unless BUS_REDIS_PORT says.
+
+Delivery tests take `bus` (the broker, emptied for the test) and `processes` (Celery processes
+started on it, stopped after the test).
 """
 
 import os
@@ -15,7 +18,7 @@ import os
 import pytest
 from django.conf import settings
 
-from ticketing_shared.testing.bus.harness import RedisServer, free_port
+from ticketing_shared.testing.bus.harness import CeleryProcess, RedisServer, free_port
 
 os.environ.setdefault("BUS_REDIS_PORT", str(free_port()))
 BUS_BROKER_URL = f"redis://127.0.0.1:{os.environ['BUS_REDIS_PORT']}/0"
@@ -33,3 +36,25 @@ def bus_redis(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def bus(bus_redis):
+    """The suite's broker, empty for each test."""
+    bus_redis.client().flushall()
+    return bus_redis
+
+
+@pytest.fixture
+def processes(transactional_db, bus):
+    """Starts Celery processes and stops them after the test: before its database is emptied,
+    since a service's own work on it."""
+    started: list[CeleryProcess] = []
+
+    def start(process: CeleryProcess, ready_text: str = " ready.") -> CeleryProcess:
+        started.append(process)
+        return process.start(ready_text=ready_text)
+
+    yield start
+    for process in started:
+        process.stop()

@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from ticketing_shared.events.models import DeadLetter, InboxEvent, OutboxEvent
 from ticketing_shared.events.names import events_queue
@@ -25,6 +24,7 @@ from ticketing_shared.testing.bus.harness import (
     ConsumerDatabase,
     StandinPublisher,
     eventually,
+    this_database_url,
     worker_argv,
     worker_environment,
 )
@@ -50,52 +50,31 @@ def orders_database():
 
 
 @pytest.fixture
-def bus(bus_redis):
-    """The suite's broker, empty for each test."""
-    bus_redis.client().flushall()
-    return bus_redis
-
-
-@pytest.fixture
 def orders(orders_database, bus):
     orders_database.empty(*STANDIN_TABLES)
     return orders_database
 
 
 @pytest.fixture
-def workers(transactional_db):
-    """Starts worker processes and stops them after the test: before its database is emptied,
-    since the tickets worker works on it."""
-    started: list[CeleryProcess] = []
-
-    def start(process: CeleryProcess) -> CeleryProcess:
-        started.append(process)
-        return process.start(ready_text=" ready.")
-
-    yield start
-    for process in started:
-        process.stop()
-
-
-@pytest.fixture
-def orders_worker_start(workers, orders, tmp_path):
+def orders_worker_start(processes, orders, tmp_path):
     """Starts the stand-in orders service's worker, which keeps a versioned copy of each ticket
     and a row per event applied (`copies_application`)."""
 
     def start() -> CeleryProcess:
         env = worker_environment("orders", orders.url)
-        return workers(CeleryProcess("orders", worker_argv("orders"), env, tmp_path / "orders.log"))
+        process = CeleryProcess("orders", worker_argv("orders"), env, tmp_path / "orders.log")
+        return processes(process)
 
     return start
 
 
 @pytest.fixture
-def tickets_worker(workers, bus, tmp_path):
+def tickets_worker(processes, tmp_path):
     """The tickets service's own worker, as deployed (`celery -A config.celery_app worker`, the
     settings' pool of threads), on this test's database and the suite's broker."""
     env = worker_environment(
         "tickets",
-        _this_database_url(),
+        this_database_url(),
         DJANGO_SETTINGS_MODULE="config.settings",
     )
     process = CeleryProcess(
@@ -106,7 +85,7 @@ def tickets_worker(workers, bus, tmp_path):
         app="config.celery_app",
         cwd=TICKETS_SERVICE_DIR,
     )
-    return workers(process)
+    return processes(process)
 
 
 @pytest.fixture(scope="session")
@@ -130,14 +109,6 @@ def orders_publish(orders, orders_publisher):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _this_database_url() -> str:
-    settings_dict = connection.settings_dict
-    return (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
-        f"/{settings_dict['NAME']}"
-    )
 
 
 def queued_envelopes(bus, queue: str) -> list[dict]:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ticketing_shared.events.consumers import event_deliver
 from ticketing_shared.events.envelope import Event
 from ticketing_shared.events.models import InboxEvent, OutboxEvent
+from ticketing_shared.testing.events import RetryRequested, envelope_deliver_here
 from tickets import handlers
 from tickets.models import OrderCopy, Ticket
 from tickets.tests.factories import TicketFactory
@@ -20,12 +20,6 @@ HANDLER_OF = {
     "order:cancelled": handlers.order_cancelled,
     "order:completed": handlers.order_completed,
 }
-
-
-class RetryRequested(Exception):
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def order_event(subject: str, *, order_id, ticket, version: int) -> dict:
@@ -50,18 +44,7 @@ def order_event(subject: str, *, order_id, ticket, version: int) -> dict:
 def deliver(envelope: dict) -> str:
     """One delivery; a handler's failure comes back as `RetryRequested` (the worker would send
     the event again later)."""
-
-    def retry_later(countdown, error):
-        return RetryRequested(error)
-
-    return event_deliver(
-        envelope,
-        subject=envelope["subject"],
-        handler=HANDLER_OF[envelope["subject"]],
-        attempt=0,
-        replay=False,
-        retry_later=retry_later,
-    )
+    return envelope_deliver_here(envelope, handler=HANDLER_OF[envelope["subject"]])
 
 
 def created(order_id, ticket, version=0):

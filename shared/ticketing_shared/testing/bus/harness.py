@@ -168,6 +168,18 @@ class ConsumerDatabase:
         return psycopg2.connect(host="127.0.0.1", user="postgres", dbname=self.name)
 
 
+def this_database_url() -> str:
+    """The URL of the database this process's Django connection is on (in a test, its test
+    database), for the processes a test starts to work on it too."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    return (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}"
+        f"/{settings_dict['NAME']}"
+    )
+
+
 def worker_environment(
     service: str, database_url: str, *, short_timeouts: bool = True, **extra: str
 ) -> dict:
