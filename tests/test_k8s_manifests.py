@@ -1288,7 +1288,6 @@ def settings_env(container: dict, docs: list[dict], jwt_dir: Path) -> dict[str, 
     return env | {"DJANGO_STATIC_ROOT": "/app/staticfiles", "PATH": os.environ["PATH"]}
 
 
-@pytest.mark.skipif("payments" not in DEPLOYED_NAMES, reason="payments is not deployed")
 def test_payments_starts_in_each_overlay_with_its_processor(overlay, dev_k8s):
     """Payments' own settings, loaded with each of its containers' environment: production
     charges through Stripe with the operator's key; the dev overlay, with no Stripe key (its
