@@ -286,6 +286,39 @@ def test_confirm_of_a_canceled_intent_is_declined(stripe_server):
     assert stripe_server.charges == {}
 
 
+def test_a_refused_confirmation_whose_state_cannot_be_read_is_unavailable(stripe_server):
+    """Stripe refuses a second confirmation (the intent succeeded already), then cannot be
+    read: nothing is known, so no charge is claimed and no decline is told."""
+    intent_id = create()
+    confirm(intent_id)
+    stripe_server.after_next(
+        "POST",
+        f"/v1/payment_intents/{intent_id}/confirm",
+        lambda: stripe_server.fail_next(ATTEMPTS, status=500),
+    )
+
+    with pytest.raises(ProcessorUnavailable):
+        confirm(intent_id, "pm_card_mastercard")
+
+
+def test_a_void_refused_then_unreadable_is_unavailable(stripe_server):
+    """Confirmed by another client just before the cancel, then Stripe cannot be read."""
+    intent_id = create()
+    stripe_server.after_next(
+        "GET",
+        f"/v1/payment_intents/{intent_id}",
+        lambda: stripe_server.confirm_now(intent_id),
+    )
+    stripe_server.after_next(
+        "POST",
+        f"/v1/payment_intents/{intent_id}/cancel",
+        lambda: stripe_server.fail_next(ATTEMPTS, status=500),
+    )
+
+    with pytest.raises(ProcessorUnavailable):
+        StripeProcessor().intent_void(intent_id=intent_id)
+
+
 def test_confirm_of_a_processing_intent_is_unavailable(stripe_server):
     intent_id = create()
     stripe_server.set_status(intent_id, "processing")
