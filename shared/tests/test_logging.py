@@ -1,7 +1,14 @@
+import io
 import json
 import logging
+import sys
 
-from ticketing_shared.logging import LogContextFilter, event_var, request_id_var
+from ticketing_shared.logging import (
+    LogContextFilter,
+    SuspiciousRequestFilter,
+    event_var,
+    request_id_var,
+)
 
 
 def test_every_response_names_its_request(api_client):
@@ -60,3 +67,32 @@ def test_log_lines_name_the_event_being_handled():
     line = json.loads(handler.format(record))
 
     assert (line["event_id"], line["subject"]) == ("3f1c", "order:created")
+
+
+def test_a_suspicious_request_is_a_warning_without_its_traceback(api_client):
+    handler = logging.getLogger().handlers[0]
+    stream = io.StringIO()
+    original, handler.stream = handler.stream, stream
+    try:
+        response = api_client.get("/api/sample/public", HTTP_HOST="evil.example")
+    finally:
+        handler.stream = original
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    refused = [line for line in lines if line["logger"] == "django.security.DisallowedHost"]
+    assert response.status_code == 400
+    assert [line["level"] for line in refused] == ["WARNING"]
+    assert "exc_info" not in refused[0]
+
+
+def test_other_errors_keep_their_level_and_traceback():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord(
+            "ticketing.x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+
+    SuspiciousRequestFilter().filter(record)
+
+    assert (record.levelname, record.exc_info[0]) == ("ERROR", ValueError)

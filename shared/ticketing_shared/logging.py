@@ -37,6 +37,19 @@ class LogContextFilter(logging.Filter):
         return True
 
 
+class SuspiciousRequestFilter(logging.Filter):
+    """A request Django refuses as suspicious (a Host not allowed, an admin lookup not
+    allowed: its `django.security.*` loggers) is the client's doing, already answered 400: a
+    WARNING with its message, not an ERROR with a traceback that anyone could fill the logs
+    with, nor an alert."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.security.") and record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def _incoming_request_id(request) -> str:
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
     # A client-chosen id is only trusted when it cannot forge log lines.

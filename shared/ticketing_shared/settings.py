@@ -388,6 +388,7 @@ LOGGING = {
             "()": "ticketing_shared.logging.LogContextFilter",
             "service": TICKETING_SERVICE,
         },
+        "suspicious_request": {"()": "ticketing_shared.logging.SuspiciousRequestFilter"},
     },
     "formatters": {
         "json": {
@@ -400,7 +401,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
-            "filters": ["context"],
+            "filters": ["context", "suspicious_request"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
