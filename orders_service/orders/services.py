@@ -8,12 +8,10 @@ payments keep see every version, in order, with no gap.
 The copies of tickets (`TicketCopy`) are kept by tickets' events, in each ticket's version order.
 """
 
-import logging
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -24,8 +22,7 @@ from ticketing_shared.errors.exceptions import ApplicationError, NotAuthorized, 
 from ticketing_shared.events.envelope import utc_milliseconds
 from ticketing_shared.events.outbox import event_publish_on_commit
 from ticketing_shared.events.versions import version_is_next
-
-logger = logging.getLogger(__name__)
+from ticketing_shared.fast_path import fast_path_task_send
 
 TICKET_ALREADY_RESERVED = "Ticket is already reserved"
 OWN_TICKET = "You cannot buy your own ticket"
@@ -101,21 +98,11 @@ def order_create(*, buyer_id: uuid.UUID, ticket_id: uuid.UUID) -> Order:
 
 
 def _order_expiry_task_send(order: Order) -> None:
-    """The fast path of expiry: a task due when the order is (the sweep remains the truth).
-
-    Only for a window shorter than the broker's visibility timeout: Redis hands a message
-    unacknowledged for longer to a second worker, so a longer countdown would run several
-    times. Nothing is lost without it (a broker outage, a long window): the sweep cancels the
-    order within one period of its being due.
-    """
+    """The fast path of expiry: a task due when the order is (the sweep remains the truth:
+    it cancels the order within one period of its being due whatever became of the task)."""
     due_in = (order.expires_at - timezone.now()).total_seconds()
     due_in += settings.ORDERS_EXPIRATION_GRACE_SECONDS
-    if due_in >= settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
-        return
-    try:
-        current_app.send_task(ORDER_EXPIRY_TASK, args=[str(order.id)], countdown=max(due_in, 0))
-    except Exception as error:  # the broker's: its failures must not fail the purchase
-        logger.warning("order expiry task not sent; the sweep will expire it", exc_info=error)
+    fast_path_task_send(ORDER_EXPIRY_TASK, args=[str(order.id)], countdown=due_in)
 
 
 @transaction.atomic

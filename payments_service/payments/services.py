@@ -14,7 +14,6 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from celery import current_app
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
@@ -33,6 +32,7 @@ from ticketing_shared.errors.exceptions import (
 )
 from ticketing_shared.events.outbox import event_publish_on_commit
 from ticketing_shared.events.versions import VersionGap, version_is_next
+from ticketing_shared.fast_path import fast_path_task_send
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ def _order_payable_locked(*, order_id: uuid.UUID, buyer_id: uuid.UUID) -> OrderC
 def _order_copy_locked(order_id: uuid.UUID) -> OrderCopy | None:
     """The order copy, locked; a request that would wait longer than
     PAYMENTS_LOCK_TIMEOUT_SECONDS (another payment of the order talking to the processor) is
-    answered 409 rather than held past the web server's timeout."""
+    answered 409 rather than held past the web server's timeout. The limit holds for the rest
+    of the transaction (`SET LOCAL`), whose other locks are this order's payment's."""
     timeout_ms = int(settings.PAYMENTS_LOCK_TIMEOUT_SECONDS * 1000)
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{timeout_ms}ms"])
@@ -153,9 +154,6 @@ def _order_copy_locked(order_id: uuid.UUID) -> OrderCopy | None:
         if getattr(error.__cause__, "pgcode", None) == errorcodes.LOCK_NOT_AVAILABLE:
             raise Conflict(PAYMENT_UNDER_WAY) from error
         raise
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', '0', true)")
 
 
 def _payment_charge_record(payment: Payment, charge: Charge) -> None:
@@ -315,11 +313,4 @@ def _payment_refund_on_commit(*, order: OrderCopy) -> None:
     if not requested:
         return
     payment_id = Payment.objects.values_list("pk", flat=True).get(order=order)
-    transaction.on_commit(lambda: _payment_refund_task_send(payment_id))
-
-
-def _payment_refund_task_send(payment_id: uuid.UUID) -> None:
-    try:
-        current_app.send_task(PAYMENT_REFUND_TASK, args=[str(payment_id)])
-    except Exception as error:  # the broker's: the sweep does it
-        logger.warning("refund task not sent; the sweep will do it", exc_info=error)
+    transaction.on_commit(lambda: fast_path_task_send(PAYMENT_REFUND_TASK, args=[str(payment_id)]))
