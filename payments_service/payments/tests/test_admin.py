@@ -9,6 +9,7 @@ from django.test import Client
 from payments.models import Payment, TestPaymentIntent
 from payments.services import payment_create
 from payments.tests.factories import OrderCopyFactory, PaymentFactory
+from ticketing_shared.errors.exceptions import ApplicationError
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,17 @@ def test_signed_out_sees_no_payment():
     response = Client().get(PAYMENTS)
 
     assert response.status_code == 302
+
+
+def test_the_refund_action_leaves_a_pending_payment_to_its_buyer(staff_client):
+    order = OrderCopyFactory()
+    with pytest.raises(ApplicationError):
+        payment_create(order_id=order.id, buyer_id=order.user_id, token="tok_chargeDeclined")
+    pending = Payment.objects.get()
+
+    staff_client.post(PAYMENTS, {"action": "refund", "_selected_action": [str(pending.id)]})
+
+    # Not voided: the order is open, and its buyer may still pay it with another card.
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert TestPaymentIntent.objects.get().status == "requires_payment_method"
