@@ -61,11 +61,13 @@ def django_env(
     base: Mapping[str, str] = os.environ,
     *,
     redis_urls: Mapping[str, str] | None = None,
+    backend_urls: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """What a service's Django and Celery processes see: our defaults, then the user's own,
     except for the database, which is always the one the runner created and migrated, the
-    state directory this run uses, and a copy's own Redis (`redis_urls`), which no REDIS_URL of
-    the user's may replace."""
+    state directory this run uses, a copy's own Redis (`redis_urls`), which no REDIS_URL of
+    the user's may replace, and for the frontend where this run's APIs listen
+    (`backend_urls`)."""
     ours = {
         "TICKETING_ENV": "development",
         "DJANGO_SECRET_KEY": secret_key,
@@ -78,12 +80,22 @@ def django_env(
         # Only the service that mints tokens gets the private key.
         ours["JWT_PRIVATE_KEY_FILE"] = str(state.keys_dir / keys.PRIVATE_KEY_NAME)
     runners = {
-        "DATABASE_URL": database_url(service, base),
         # Where the service's settings find its env file, and its keys by default.
         "TICKETING_STATE_DIR": str(state.directory),
         **(redis_urls or {}),
     }
-    return {**ours, **base, **runners}
+    if service.uses_database:
+        runners["DATABASE_URL"] = database_url(service, base)
+    return {**ours, **base, **runners, **(backend_urls or {})}
+
+
+def frontend_backend_urls(services: Sequence[Service]) -> dict[str, str]:
+    """Where the frontend reaches each API of this run: the service's own port, directly."""
+    return {
+        f"FRONTEND_{s.name.upper()}_URL": f"http://127.0.0.1:{s.port}"
+        for s in services
+        if not s.is_catch_all
+    }
 
 
 def manage(service_dir: Path, env: Mapping[str, str], *args: str) -> None:
@@ -241,6 +253,8 @@ def run_dev(args: argparse.Namespace) -> int:
     if os.environ.get("DATABASE_URL"):
         print("    ignoring DATABASE_URL (set AUTH_DATABASE_URL etc. per service)", flush=True)
     for service in services:
+        if not service.uses_database:
+            continue
         if database_override(service, os.environ):
             name = f"{service.name.upper()}_DATABASE_URL"
             print(f"    {service.name}: using {name} as given (not created)", flush=True)
@@ -254,7 +268,17 @@ def run_dev(args: argparse.Namespace) -> int:
     state.celery_dir.mkdir(parents=True, exist_ok=True)
 
     redis_urls = private_redis.urls() if private_redis else None
-    envs = {s.name: django_env(s, state, secret_key, redis_urls=redis_urls) for s in services}
+    backend_urls = frontend_backend_urls(services)
+    envs = {
+        s.name: django_env(
+            s,
+            state,
+            secret_key,
+            redis_urls=redis_urls,
+            backend_urls=backend_urls if s.is_catch_all else None,
+        )
+        for s in services
+    }
     if args.gunicorn:
         for s in services:
             # Where collectstatic puts the files gunicorn serves (through WhiteNoise), out of
@@ -268,8 +292,9 @@ def run_dev(args: argparse.Namespace) -> int:
         env_file_write(path, service.name, envs[service.name])
         print(f"    {path}", flush=True)
     for service in services:
-        step(f"Migrating {service.name}")
-        manage(repo / service.directory, envs[service.name], "migrate", "--noinput")
+        if service.uses_database:
+            step(f"Migrating {service.name}")
+            manage(repo / service.directory, envs[service.name], "migrate", "--noinput")
         if args.gunicorn:
             step(f"Collecting static files for {service.name}")
             manage(repo / service.directory, envs[service.name], "collectstatic", "--noinput")

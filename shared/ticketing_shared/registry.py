@@ -31,6 +31,8 @@ class Service:
     # Its PostgreSQL database; left out, `ticketing_<name>`. The local runner moves a copy's
     # services to databases of their own (`dataclasses.replace`).
     database: str = ""
+    # Whether it keeps data of its own (the frontend keeps none: it reads the others' APIs).
+    uses_database: bool = True
 
     def __post_init__(self) -> None:
         if not self.database:
@@ -75,7 +77,7 @@ SERVICES: tuple[Service, ...] = (
     Service("tickets", "tickets", 8002, runs_worker=True),
     Service("orders", "orders", 8003, runs_worker=True),
     Service("payments", "payments", 8004, runs_worker=True),
-    Service("frontend", None, 8005, runs_worker=False),
+    Service("frontend", None, 8005, runs_worker=False, uses_database=False),
 )
 
 SERVICES_BY_NAME: dict[str, Service] = {service.name: service for service in SERVICES}

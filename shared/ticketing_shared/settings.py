@@ -47,9 +47,10 @@ except ImproperlyConfigured:
         "imports ticketing_shared.settings"
     ) from None
 SERVICE = service_for_settings(TICKETING_SERVICE)
-# Django paths have no leading slash: `api/users/`.
-TICKETING_API_PREFIX = SERVICE.api_prefix.lstrip("/")
-TICKETING_ADMIN_PREFIX = SERVICE.admin_prefix.lstrip("/")
+# Django paths have no leading slash: `api/users/`. The frontend (the gateway's catch-all) has
+# neither: its pages, static files and cookies live at the root.
+TICKETING_API_PREFIX = (SERVICE.api_prefix or "").lstrip("/")
+TICKETING_ADMIN_PREFIX = (SERVICE.admin_prefix or "").lstrip("/")
 
 # Local runs keep their files (keys, the secret key, each service's env file) in a state
 # directory: `scripts/dev --state-dir` / TICKETING_STATE_DIR, else the checkout's `.local/`.

@@ -1,0 +1,113 @@
+"""Who is signed in, and the answers every page gives alike."""
+
+from django.conf import settings
+
+from ticketing_shared.auth.authentication import token_user_from_raw
+from ticketing_shared.auth.cookies import auth_cookies_clear
+from web.backend import BackendRefused, BackendUnavailable
+from web.pages import signin_redirect
+from web.services import session_refresh
+from web.views import errors
+
+
+class Anonymous:
+    """Nobody signed in (Django's AnonymousUser lives in an app the frontend does not install)."""
+
+    id = None
+    email = ""
+    is_authenticated = False
+    is_staff = False
+
+
+ANONYMOUS = Anonymous()
+
+
+class CurrentUserMiddleware:
+    """`request.user` from the access cookie, verified locally with the public key, and
+    `request.access_token`, which the backend calls carry.
+
+    An access cookie that is missing or expired beside a refresh cookie is renewed at auth
+    before the view runs (one call), and the new cookies go out with the response. A refresh
+    cookie that opens nothing is cleared. When auth cannot be reached, the request goes on
+    signed out and the cookies are left for the next one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        access_token = request.COOKIES.get(settings.ACCESS_COOKIE_NAME)
+        user = token_user_from_raw(access_token)
+        renewed = None
+        refused = False
+        if user is None and request.COOKIES.get(settings.REFRESH_COOKIE_NAME):
+            try:
+                renewed = session_refresh(request)
+            except BackendUnavailable:
+                renewed = None
+            else:
+                refused = renewed is None
+            if renewed and settings.ACCESS_COOKIE_NAME in renewed:
+                access_token = renewed[settings.ACCESS_COOKIE_NAME].value
+                user = token_user_from_raw(access_token)
+        request.user = user or ANONYMOUS
+        request.access_token = access_token if user is not None else None
+        if user is not None:
+            request.authenticated_user_id = user.id
+        response = self.get_response(request)
+        # A view that set the cookies itself (sign-in, sign-out) has the last word.
+        if renewed:
+            for name, morsel in renewed.items():
+                if name not in response.cookies:
+                    response.cookies[name] = morsel
+        elif refused and settings.REFRESH_COOKIE_NAME not in response.cookies:
+            auth_cookies_clear(response)
+        if renewed or refused:
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Scripts, styles and everything else from this origin only; a page that embeds Stripe
+    Elements adds Stripe's origins (`request.csp_allows_stripe`)."""
+
+    STRIPE_SCRIPT = "https://js.stripe.com"
+    STRIPE_CONNECT = "https://api.stripe.com"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        stripe = getattr(request, "csp_allows_stripe", False)
+        script_src = "'self'" + (f" {self.STRIPE_SCRIPT}" if stripe else "")
+        frame_src = self.STRIPE_SCRIPT if stripe else "'none'"
+        connect_src = "'self'" + (f" {self.STRIPE_CONNECT}" if stripe else "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src {script_src}; style-src 'self'; "
+            f"img-src 'self' data:; connect-src {connect_src}; frame-src {frame_src}; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+
+class BackendFailureMiddleware:
+    """A backend that cannot answer makes a 503 page saying which part of the site is
+    unavailable (the header and the rest of the site still work); a backend that no longer
+    takes the user's token (deactivated, signed out elsewhere) sends them to sign in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, BackendUnavailable):
+            return errors.backend_unavailable(request, exception)
+        if isinstance(exception, BackendRefused) and exception.status == 401:
+            response = signin_redirect(request)
+            auth_cookies_clear(response)
+            return response
+        return None

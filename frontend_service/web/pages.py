@@ -1,0 +1,69 @@
+"""What every page view shares: who may see it, how it may be cached, how it is rendered."""
+
+import functools
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+SIGNIN_PATH = "/auth/signin"
+
+
+def signin_redirect(request, *, next_path: str | None = None):
+    """To sign-in, then back to `next_path` (by default, the page asked for)."""
+    target = next_path or request.get_full_path()
+    return redirect(f"{SIGNIN_PATH}?{urlencode({'next': target})}")
+
+
+def signin_required(view):
+    """Pages of a signed-in user: others go to sign-in, then come back here."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return signin_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def private_page(view):
+    """Never stored by a browser's or a proxy's cache: it is one person's."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    return wrapped
+
+
+def public_page(view):
+    """The same for everyone signed out: cacheable for a short while (with an ETag from
+    ConditionalGetMiddleware). Signed in, the header is the person's own, so it is private."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if "Cache-Control" in response:
+            return response
+        patch_vary_headers(response, ["Cookie"])
+        if request.user.is_authenticated or response.status_code != 200:
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, max_age=settings.FRONTEND_PUBLIC_MAX_AGE)
+        return response
+
+    return wrapped
+
+
+def render_page(request, template: str, context: dict | None = None, *, status: int = 200):
+    return TemplateResponse(request, template, context or {}, status=status)
+
+
+def absolute_url(request, path: str) -> str:
+    base = settings.FRONTEND_BASE_URL or f"{request.scheme}://{request.get_host()}"
+    return f"{base}{path}"

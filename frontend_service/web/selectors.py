@@ -1,0 +1,72 @@
+"""Reads: what a page shows, each one API call."""
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+
+from web.backend import BackendRefused, backend_call
+from web.records import Order, Ticket
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    # The `cursor` of the next page, when there is one (the API's `Link` header).
+    next_cursor: str | None
+
+
+def ticket_list_available(
+    request, *, search: str = "", cursor: str = "", limit: int | None = None
+) -> TicketPage:
+    """A page of the tickets on sale, newest first; `search` keeps titles that contain it."""
+    params = {"limit": limit or settings.FRONTEND_PAGE_SIZE}
+    if search:
+        params["q"] = search
+    if cursor:
+        params["cursor"] = cursor
+    response = backend_call(
+        request, "tickets", "GET", "/api/tickets", params=params, authenticated=False
+    )
+    next_link = response.links.get("next", {}).get("url")
+    next_cursor = (
+        parse_qs(urlsplit(next_link).query).get("cursor", [None])[0] if next_link else None
+    )
+    return TicketPage(
+        tickets=[Ticket.from_api(item) for item in response.json()], next_cursor=next_cursor
+    )
+
+
+def ticket_get(request, *, ticket_id: str) -> Ticket | None:
+    """The ticket, whatever its status; None when there is no such ticket."""
+    try:
+        response = backend_call(
+            request, "tickets", "GET", f"/api/tickets/{ticket_id}", authenticated=False
+        )
+    except BackendRefused as refused:
+        if refused.status == 404:
+            return None
+        raise
+    return Ticket.from_api(response.json())
+
+
+def ticket_list_mine(request) -> list[Ticket]:
+    response = backend_call(request, "tickets", "GET", "/api/tickets/mine")
+    return [Ticket.from_api(item) for item in response.json()]
+
+
+def order_list_mine(request) -> list[Order]:
+    response = backend_call(request, "orders", "GET", "/api/orders")
+    return [Order.from_api(item) for item in response.json()]
+
+
+def order_get(request, *, order_id: str) -> Order | None:
+    """The signed-in user's order; None when there is none of theirs with that id (the API
+    answers another user's order with 401, which the page shows as not found)."""
+    try:
+        response = backend_call(request, "orders", "GET", f"/api/orders/{order_id}")
+    except BackendRefused as refused:
+        if refused.status in (401, 404):
+            return None
+        raise
+    return Order.from_api(response.json())

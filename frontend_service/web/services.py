@@ -1,0 +1,132 @@
+"""Writes: each one API call made for the signed-in user (or, for sign-in and sign-up, for the
+browser), returning what the page goes on with. A refusal is `BackendRefused`, whose messages
+and fields the form shows."""
+
+import time
+from http.cookies import SimpleCookie
+
+from django.conf import settings
+
+from web.backend import BackendRefused, backend_call
+from web.records import Order, Ticket
+
+# The cookies auth sets that the browser must get: the token pair, and the device cookie that
+# lets a known device past the sign-in limits of its email (auth's SIGNIN_DEVICE_COOKIE_NAME).
+RELAYED_COOKIES = (settings.ACCESS_COOKIE_NAME, settings.REFRESH_COOKIE_NAME, "signin_device")
+
+
+def _relayed_cookies(response) -> SimpleCookie:
+    """The cookies auth's answer sets, with the attributes auth gave them."""
+    answered = SimpleCookie()
+    for header in response.headers.get_list("set-cookie"):
+        answered.load(header)
+    relayed = SimpleCookie()
+    for name in RELAYED_COOKIES:
+        if name in answered:
+            relayed[name] = answered[name]
+    return relayed
+
+
+def _browser_cookies(request) -> dict[str, str]:
+    return {name: request.COOKIES[name] for name in RELAYED_COOKIES if name in request.COOKIES}
+
+
+def user_signup(request, *, email: str, password: str) -> SimpleCookie:
+    """A new account, signed in: the cookies to set."""
+    response = backend_call(
+        request,
+        "auth",
+        "POST",
+        "/api/users/signup",
+        json={"email": email, "password": password},
+        authenticated=False,
+    )
+    return _relayed_cookies(response)
+
+
+def user_signin(request, *, email: str, password: str) -> SimpleCookie:
+    response = backend_call(
+        request,
+        "auth",
+        "POST",
+        "/api/users/signin",
+        json={"email": email, "password": password},
+        cookies=_browser_cookies(request),
+        authenticated=False,
+    )
+    return _relayed_cookies(response)
+
+
+def user_signout(request) -> SimpleCookie:
+    """Ends the refresh token's session at auth: the cookies that clear the browser's."""
+    response = backend_call(
+        request,
+        "auth",
+        "POST",
+        "/api/users/signout",
+        cookies=_browser_cookies(request),
+        authenticated=False,
+    )
+    return _relayed_cookies(response)
+
+
+def session_refresh(request) -> SimpleCookie | None:
+    """New tokens from the browser's refresh cookie; None when it opens nothing (expired,
+    signed out, a deactivated user)."""
+    try:
+        response = backend_call(
+            request,
+            "auth",
+            "POST",
+            "/api/users/refresh",
+            cookies={settings.REFRESH_COOKIE_NAME: request.COOKIES[settings.REFRESH_COOKIE_NAME]},
+            authenticated=False,
+        )
+    except BackendRefused:
+        return None
+    return _relayed_cookies(response)
+
+
+def ticket_create(request, *, title: str, price: str) -> Ticket:
+    response = backend_call(
+        request, "tickets", "POST", "/api/tickets", json={"title": title, "price": price}
+    )
+    return Ticket.from_api(response.json())
+
+
+def ticket_update(request, *, ticket_id: str, title: str, price: str) -> Ticket:
+    response = backend_call(
+        request,
+        "tickets",
+        "PUT",
+        f"/api/tickets/{ticket_id}",
+        json={"title": title, "price": price},
+    )
+    return Ticket.from_api(response.json())
+
+
+def order_create(request, *, ticket_id: str) -> Order:
+    response = backend_call(request, "orders", "POST", "/api/orders", json={"ticketId": ticket_id})
+    return Order.from_api(response.json())
+
+
+def order_cancel(request, *, order_id: str) -> None:
+    backend_call(request, "orders", "DELETE", f"/api/orders/{order_id}")
+
+
+def payment_create(request, *, order_id: str, token: str) -> None:
+    backend_call(
+        request, "payments", "POST", "/api/payments", json={"orderId": order_id, "token": token}
+    )
+
+
+def order_wait_until_settled(request, *, order_id: str, timeout: float) -> Order | None:
+    """The order once it is no longer open (its payment's event reached orders), or as it is
+    after `timeout` seconds: a page shown right after paying then reads "Paid"."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = backend_call(request, "orders", "GET", f"/api/orders/{order_id}")
+        order = Order.from_api(response.json())
+        if not order.is_open or time.monotonic() >= deadline:
+            return order
+        time.sleep(0.2)
