@@ -71,7 +71,9 @@ class ContentSecurityPolicyMiddleware:
     """Scripts, styles and everything else from this origin only; a page that embeds Stripe
     Elements adds Stripe's origins (`request.csp_allows_stripe`)."""
 
+    # What Stripe.js needs (Stripe's CSP guide): its script and frames, its API.
     STRIPE_SCRIPT = "https://js.stripe.com"
+    STRIPE_FRAMES = "https://js.stripe.com https://hooks.stripe.com"
     STRIPE_CONNECT = "https://api.stripe.com"
 
     def __init__(self, get_response):
@@ -81,7 +83,7 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         stripe = getattr(request, "csp_allows_stripe", False)
         script_src = "'self'" + (f" {self.STRIPE_SCRIPT}" if stripe else "")
-        frame_src = self.STRIPE_SCRIPT if stripe else "'none'"
+        frame_src = self.STRIPE_FRAMES if stripe else "'none'"
         connect_src = "'self'" + (f" {self.STRIPE_CONNECT}" if stripe else "")
         response.headers.setdefault(
             "Content-Security-Policy",

@@ -21,6 +21,9 @@ def order_list(request):
     )
 
 
+PAYMENT_NOT_READY = "Your order is still being set up: try paying again in a moment."
+
+
 def _payment_form_class():
     return StripePaymentForm if settings.FRONTEND_STRIPE_PUBLISHABLE_KEY else PaymentForm
 
@@ -64,20 +67,25 @@ def order_detail(request, order_id):
 @private_page
 @signin_required
 def order_pay(request, order_id):
-    order = _order_or_404(request, order_id)
+    # Payments checks that the order is the user's and still open; the order is read only to
+    # show it again when the payment is refused.
+    order_id = str(order_id)
     form = _payment_form_class()(request.POST)
     if form.is_valid():
         try:
-            services.payment_create(request, order_id=order.id, token=form.cleaned_data["token"])
+            services.payment_create(request, order_id=order_id, token=form.cleaned_data["token"])
         except BackendRefused as refused:
-            if refused.status == 404:
-                raise Http404("No such order of yours") from None
-            form_errors_add(form, refused)
+            if refused.status in (401, 404):
+                # Not the user's order, or one payments has not heard of yet (its event is
+                # on its way): the order page below tells which.
+                form.add_error(None, PAYMENT_NOT_READY)
+            else:
+                form_errors_add(form, refused)
         else:
             try:
                 settled = services.order_wait_until_settled(
                     request,
-                    order_id=order.id,
+                    order_id=order_id,
                     timeout=settings.FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS,
                 )
             except BackendUnavailable:
@@ -87,7 +95,7 @@ def order_pay(request, order_id):
                 messages.success(request, "Paid: the ticket is yours.")
             else:
                 messages.success(request, "Payment received: your order is being confirmed.")
-            return redirect("order-detail", order_id=order.id)
+            return redirect("order-detail", order_id=order_id)
     # The order as it is now (the payment may have found it expired or cancelled).
     return _order_page(request, _order_or_404(request, order_id), form=form, status=400)
 
