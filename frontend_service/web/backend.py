@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from django.conf import settings
@@ -88,6 +89,10 @@ def backend_client() -> httpx.Client:
                     ),
                     headers={"Accept": "application/json"},
                     follow_redirects=False,
+                    # Keeps no cookie an answer sets: the client serves every user of the
+                    # process, and one person's (auth's tokens, its device cookie) would go
+                    # out with the next person's calls that carry none of their own.
+                    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
                 )
                 _client_pid = os.getpid()
     return _client
@@ -128,10 +133,11 @@ def backend_call(
         raise _unavailable(service, method, path, "timed out", exc) from exc
     except httpx.HTTPError as exc:
         raise _unavailable(service, method, path, "unreachable", exc) from exc
-    if response.status_code >= 500 or response.status_code < 200:
-        raise _unavailable(service, method, path, f"answered {response.status_code}", None)
-    if response.status_code >= 400:
+    if 400 <= response.status_code < 500:
         raise BackendRefused(response.status_code, _errors(response))
+    if not 200 <= response.status_code < 300:
+        # A 5xx, or a redirect no API of the contract answers (a proxy's), never followed.
+        raise _unavailable(service, method, path, f"answered {response.status_code}", None)
     return response
 
 

@@ -1,0 +1,107 @@
+"""Fixtures of the view tests: browsers signed in with test-key tokens, and backends that are
+down, hang or answer what a test needs, on this machine's loopback.
+
+Every test starts with every backend refusing connections, so no test reaches the services a
+developer runs on the usual ports, and a test that needs a backend says which.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from ticketing_shared.testing.tokens import access_token_mint
+from web import backend
+from web.tests.servers import AnsweringServer, RefusingPort, SilentServer
+
+BACKENDS = ("auth", "tickets", "orders", "payments")
+
+
+@pytest.fixture
+def refusing_port():
+    port = RefusingPort()
+    yield port
+    port.close()
+
+
+@pytest.fixture(autouse=True)
+def backends_refuse(settings, refusing_port):
+    """Every backend at a port that refuses connections, until a test points one elsewhere."""
+    settings.FRONTEND_BACKEND_URLS = dict.fromkeys(BACKENDS, refusing_port.url)
+    return refusing_port
+
+
+@pytest.fixture(autouse=True)
+def backend_client_fresh():
+    """The pooled client is made from the settings at first use: each test gets one made from
+    its own (a short timeout, say), and its connections are closed after it."""
+    backend._client = None
+    yield
+    if backend._client is not None:
+        backend._client.close()
+    backend._client = None
+
+
+@pytest.fixture
+def backend_at(settings):
+    """Points one backend (`"tickets"`) at a URL for this test."""
+
+    def point(service: str, url: str) -> None:
+        settings.FRONTEND_BACKEND_URLS = {**settings.FRONTEND_BACKEND_URLS, service: url}
+
+    return point
+
+
+@pytest.fixture
+def answering_server():
+    """Starts an AnsweringServer with the given answers; all are stopped after the test."""
+    started = []
+
+    def start(answers) -> AnsweringServer:
+        server = AnsweringServer(answers)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+@pytest.fixture
+def silent_server():
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    id: uuid.UUID
+    email: str
+    access_token: str
+
+
+def sign_in(client: Client, *, is_staff: bool = False, **claims) -> TokenUser:
+    """Puts an access token signed with the test key (which the frontend verifies with the test
+    public key, as auth's would be) in the client's access cookie."""
+    user_id = claims.pop("user_id", None) or uuid.uuid4()
+    email = claims.pop("email", None) or f"user-{user_id.hex[:8]}@example.com"
+    token = access_token_mint(user_id=user_id, email=email, is_staff=is_staff, **claims)
+    client.cookies[django_settings.ACCESS_COOKIE_NAME] = token
+    return TokenUser(id=user_id, email=email, access_token=token)
+
+
+@pytest.fixture
+def signed_in_client() -> Client:
+    """A browser signed in as a new user (at `client.user`)."""
+    client = Client()
+    client.user = sign_in(client)
+    return client
+
+
+@pytest.fixture
+def csrf_client() -> Client:
+    """A browser whose forms are checked for their CSRF token, as a real one's are."""
+    return Client(enforce_csrf_checks=True)

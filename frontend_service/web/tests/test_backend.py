@@ -1,0 +1,181 @@
+"""The one client the pages reach the APIs through: what it sends, and how each way a backend
+can fail is told to the pages (unavailable, refused), each caused for real on the loopback."""
+
+import json
+import time
+
+import pytest
+from django.test import RequestFactory
+
+from web import backend
+from web.backend import ApiError, BackendRefused, BackendUnavailable, backend_call
+from web.tests.servers import Answer
+
+
+@pytest.fixture
+def page_request():
+    """A browser's request as the middleware leaves it: its id, its address, its token."""
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")
+    request.request_id = "0123456789abcdef0123456789abcdef"
+    request.access_token = "the-access-token"
+    return request
+
+
+def test_a_refused_connection_is_unavailable(page_request, backends_refuse):
+    with pytest.raises(BackendUnavailable) as raised:
+        backend_call(page_request, "tickets", "GET", "/api/tickets")
+    assert raised.value.service == "tickets"
+    assert raised.value.reason == "unreachable"
+    assert raised.value.title == "Tickets"
+
+
+def test_a_backend_that_never_answers_is_unavailable_after_the_timeout(
+    page_request, backend_at, silent_server, settings
+):
+    settings.FRONTEND_BACKEND_TIMEOUT = 0.3
+    backend_at("orders", silent_server.url)
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable) as raised:
+        backend_call(page_request, "orders", "GET", "/api/orders")
+    assert raised.value.reason == "timed out"
+    # The read timeout, not a hang: well under the default five seconds.
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_is_unavailable(page_request, backend_at, answering_server, status):
+    server = answering_server({"GET /api/tickets": Answer(status, {"errors": [{"message": "x"}]})})
+    backend_at("tickets", server.url)
+    with pytest.raises(BackendUnavailable) as raised:
+        backend_call(page_request, "tickets", "GET", "/api/tickets")
+    assert raised.value.reason == f"answered {status}"
+
+
+def test_a_redirect_is_not_followed_and_is_unavailable(page_request, backend_at, answering_server):
+    """A 3xx is no answer of the contract's (a proxy's sign-in page, say): never followed
+    with the user's token to wherever it points."""
+    server = answering_server(
+        {"GET /api/tickets": Answer(302, headers={"Location": "http://evil.example/"})}
+    )
+    backend_at("tickets", server.url)
+    with pytest.raises(BackendUnavailable) as raised:
+        backend_call(page_request, "tickets", "GET", "/api/tickets")
+    assert raised.value.reason == "answered 302"
+    assert len(server.received) == 1
+
+
+def test_a_4xx_is_refused_with_the_contracts_messages_and_fields(
+    page_request, backend_at, answering_server
+):
+    errors = [
+        {"message": "Title is required", "field": "title"},
+        {"message": "Price must be greater than 0", "field": "price"},
+        {"message": "Something about the whole request"},
+    ]
+    server = answering_server({"POST /api/tickets": Answer(400, {"errors": errors})})
+    backend_at("tickets", server.url)
+    with pytest.raises(BackendRefused) as raised:
+        backend_call(page_request, "tickets", "POST", "/api/tickets", json={"title": ""})
+    assert raised.value.status == 400
+    assert raised.value.errors == [
+        ApiError("Title is required", "title"),
+        ApiError("Price must be greater than 0", "price"),
+        ApiError("Something about the whole request", None),
+    ]
+    assert raised.value.messages[0] == "Title is required"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(403, raw=b"<html>Forbidden</html>", headers={"Content-Type": "text/html"}),
+        Answer(400, {"detail": "not our format"}),
+        Answer(400, {"errors": []}),
+        Answer(400, {"errors": "a string"}),
+    ],
+)
+def test_a_4xx_outside_the_error_format_is_one_message(
+    page_request, backend_at, answering_server, answer
+):
+    server = answering_server({"GET /api/tickets": answer})
+    backend_at("tickets", server.url)
+    with pytest.raises(BackendRefused) as raised:
+        backend_call(page_request, "tickets", "GET", "/api/tickets")
+    assert len(raised.value.errors) == 1
+    assert raised.value.errors[0].message  # the status's reason phrase
+    assert raised.value.errors[0].field is None
+
+
+def test_a_call_carries_the_token_request_id_and_browsers_address(
+    page_request, backend_at, answering_server
+):
+    server = answering_server({"GET /api/orders": Answer(200, [])})
+    backend_at("orders", server.url)
+    backend_call(page_request, "orders", "GET", "/api/orders", params={"limit": 5})
+    (received,) = server.received
+    assert received.path == "/api/orders?limit=5"
+    assert received.headers["Authorization"] == "Bearer the-access-token"
+    assert received.headers["X-Request-ID"] == page_request.request_id
+    assert received.headers["X-Forwarded-For"] == "203.0.113.7"
+    assert received.headers["Accept"] == "application/json"
+
+
+def test_a_public_call_carries_no_token(page_request, backend_at, answering_server):
+    server = answering_server({"GET /api/tickets": Answer(200, [])})
+    backend_at("tickets", server.url)
+    backend_call(page_request, "tickets", "GET", "/api/tickets", authenticated=False)
+    assert "Authorization" not in server.received[0].headers
+
+
+def test_cookies_go_with_their_call_only(page_request, backend_at, answering_server):
+    """The client is shared by every user of the process: a cookie one call sends, or one an
+    answer sets (auth's new tokens, its device cookie), must never ride along on the next
+    call, another person's (a sign-out without cookies would end the last person's session)."""
+    server = answering_server(
+        {
+            "POST /api/users/refresh": Answer(
+                200, {}, headers={"Set-Cookie": "refresh_token=new; Path=/; HttpOnly"}
+            ),
+            "GET /api/users/currentuser": Answer(200, {"currentUser": None}),
+        }
+    )
+    backend_at("auth", server.url)
+    backend_call(
+        page_request,
+        "auth",
+        "POST",
+        "/api/users/refresh",
+        cookies={"refresh_token": "theirs"},
+        authenticated=False,
+    )
+    backend_call(page_request, "auth", "GET", "/api/users/currentuser", authenticated=False)
+    first, second = server.received
+    assert first.headers["Cookie"] == "refresh_token=theirs"
+    assert "Cookie" not in second.headers
+
+
+def test_a_json_body_is_sent_as_json(page_request, backend_at, answering_server):
+    server = answering_server({"POST /api/orders": Answer(201, {})})
+    backend_at("orders", server.url)
+    backend_call(page_request, "orders", "POST", "/api/orders", json={"ticketId": "t-1"})
+    (received,) = server.received
+    assert received.headers["Content-Type"] == "application/json"
+    assert json.loads(received.body) == {"ticketId": "t-1"}
+
+
+def test_one_client_per_process_reused_across_calls(page_request, backend_at, answering_server):
+    server = answering_server({"GET /api/tickets": Answer(200, [])})
+    backend_at("tickets", server.url)
+    backend_call(page_request, "tickets", "GET", "/api/tickets")
+    first = backend.backend_client()
+    backend_call(page_request, "tickets", "GET", "/api/tickets")
+    assert backend.backend_client() is first
+
+
+def test_a_forked_process_makes_its_own_client(monkeypatch):
+    """A gunicorn worker forked from a parent that had a client must not share its sockets."""
+    parent = backend.backend_client()
+    monkeypatch.setattr(backend.os, "getpid", lambda: -1)
+    child = backend.backend_client()
+    assert child is not parent
+    parent.close()
