@@ -1,0 +1,92 @@
+"""The tickets' pages without a backend: who may see which, CSRF on their forms, and the
+addresses that name no ticket. Their states against the real services are in
+test_views_tickets_live.py."""
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from web.tests.conftest import sign_in
+from web.tests.pages import page_text
+
+TICKET_ID = "5b6f0d8e-5a8f-4d6c-9d7a-1f6a2b3c4d5e"
+
+
+@pytest.mark.parametrize(
+    "path", ["/tickets/new", "/tickets/mine", f"/tickets/{TICKET_ID}/edit", "/tickets/mine?x=1"]
+)
+def test_a_signed_out_person_is_sent_to_sign_in_and_back(client, path):
+    """No backend is asked (they refuse here): the guard answers first."""
+    response = client.get(path)
+    assert response.status_code == 302
+    next_path = path.replace("/", "%2F").replace("?", "%3F").replace("=", "%3D")
+    assert response["Location"] == f"/auth/signin?next={next_path}"
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("path", ["/tickets/new", f"/tickets/{TICKET_ID}/edit"])
+def test_a_signed_out_post_of_a_ticket_form_is_sent_to_sign_in(client, path):
+    response = client.post(path, {"title": "Concert", "price": "10"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/auth/signin?next=")
+
+
+def test_a_signed_out_purchase_is_sent_to_sign_in_then_back_to_the_ticket(client):
+    response = client.post(f"/tickets/{TICKET_ID}/purchase")
+    assert response.status_code == 302
+    assert response["Location"] == f"/auth/signin?next=%2Ftickets%2F{TICKET_ID}"
+
+
+def test_a_purchase_by_get_is_not_allowed(signed_in_client):
+    assert signed_in_client.get(f"/tickets/{TICKET_ID}/purchase").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/tickets/new", {"title": "Concert", "price": "10"}),
+        (f"/tickets/{TICKET_ID}/edit", {"title": "Concert", "price": "10"}),
+        (f"/tickets/{TICKET_ID}/purchase", {}),
+    ],
+)
+def test_a_ticket_form_posted_without_its_csrf_token_is_refused(path, data):
+    client = Client(enforce_csrf_checks=True)
+    sign_in(client)
+    response = client.post(path, data)
+    assert response.status_code == 403
+    assert "Please try again" in page_text(response)
+
+
+def test_the_sell_form_carries_its_csrf_token_and_labels(signed_in_client):
+    response = signed_in_client.get("/tickets/new")
+    assert response.status_code == 200
+    text = page_text(response)
+    assert 'name="csrfmiddlewaretoken"' in text
+    assert '<label for="id_title">Title</label>' in text
+    assert '<label for="id_price">Price (USD)</label>' in text
+    assert '<button type="submit">Sell ticket</button>' in text
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tickets/not-a-uuid",
+        "/tickets/123",
+        f"/tickets/{TICKET_ID}x",
+        f"/tickets/{TICKET_ID}/nope",
+        "/tickets/",
+        "/tickets",
+    ],
+)
+def test_an_address_that_names_no_ticket_is_the_404_page(client, path):
+    """Told apart by the address alone: no backend is asked (they refuse here)."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Page not found" in page_text(response)
+
+
+def test_a_ticket_id_in_upper_case_is_still_a_ticket_address(client):
+    # The uuid converter is lower case only: an upper-case id is no page of ours.
+    assert client.get(f"/tickets/{str(uuid.uuid4()).upper()}").status_code == 404
