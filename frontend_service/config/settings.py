@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ticketing_shared.registry import service_get
 from ticketing_shared.settings import *  # noqa: F403
-from ticketing_shared.settings import PRODUCTION, TEMPLATES, env
+from ticketing_shared.settings import LOGGING, PRODUCTION, TEMPLATES, env
 
 INSTALLED_APPS = [
     # Their models are never stored here; the token verification (simplejwt) imports them.
@@ -127,3 +127,6 @@ FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS = env.float(
 )
 # Seconds a public page (the landing list, a ticket, the sitemap) may be cached.
 FRONTEND_PUBLIC_MAX_AGE = env.int("FRONTEND_PUBLIC_MAX_AGE", default=30)
+
+# httpx logs every call at INFO: the request line and the backend's own log say it already.
+LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "httpx": {"level": "WARNING"}}}

@@ -108,8 +108,11 @@ class BackendFailureMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, BackendUnavailable):
             return errors.backend_unavailable(request, exception)
-        if isinstance(exception, BackendRefused) and exception.status == 401:
-            response = signin_redirect(request)
-            auth_cookies_clear(response)
-            return response
+        if isinstance(exception, BackendRefused):
+            if exception.status == 401:
+                response = signin_redirect(request)
+                auth_cookies_clear(response)
+                return response
+            # A refusal no view expected: the API's own words, never a 500.
+            return errors.backend_refused(request, exception)
         return None

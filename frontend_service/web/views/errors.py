@@ -2,7 +2,7 @@
 
 from django.template.response import TemplateResponse
 
-from web.backend import BackendUnavailable
+from web.backend import BackendRefused, BackendUnavailable
 
 
 def page_not_found(request, exception=None):
@@ -34,4 +34,16 @@ def backend_unavailable(request, unavailable: BackendUnavailable):
         {"unavailable": unavailable},
         status=503,
         headers={"Retry-After": "60", "Cache-Control": "no-store"},
+    ).render()
+
+
+def backend_refused(request, refused: BackendRefused):
+    if refused.status == 404:
+        return page_not_found(request)
+    return TemplateResponse(
+        request,
+        "web/errors/refused.html",
+        {"refused": refused},
+        status=400 if refused.status != 429 else 429,
+        headers={"Cache-Control": "no-store"},
     ).render()

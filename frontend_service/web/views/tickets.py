@@ -26,16 +26,27 @@ SEARCH_MAX_LENGTH = 200
 def ticket_list(request):
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     cursor = request.GET.get("cursor", "")
+    search_errors = []
     try:
         page = selectors.ticket_list_available(request, search=search, cursor=cursor)
-    except BackendRefused:
-        # A cursor this list never gave (edited by hand): the first page instead.
+    except BackendRefused as refused:
+        if any(error.field == "cursor" for error in refused.errors):
+            # A cursor this list never gave (edited by hand): the first page instead.
+            cursor = ""
+        else:
+            # Search text the API refuses (control characters, say): said beside the box.
+            search_errors, search = refused.messages, ""
         page = selectors.ticket_list_available(request, search=search)
-        cursor = ""
     return render_page(
         request,
         "web/tickets/list.html",
-        {"page": page, "search": search, "is_first_page": not cursor},
+        {
+            "page": page,
+            "search": search,
+            "search_errors": search_errors,
+            "is_first_page": not cursor,
+        },
+        status=400 if search_errors else 200,
     )
 
 
