@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from ticketing_devtools import gateway, infra, keys, suites
+from ticketing_devtools import demo, gateway, infra, keys, suites
 from ticketing_devtools.env_files import env_file_write
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState, find_repo_root
@@ -298,6 +298,9 @@ def run_dev(args: argparse.Namespace) -> int:
         if args.gunicorn:
             step(f"Collecting static files for {service.name}")
             manage(repo / service.directory, envs[service.name], "collectstatic", "--noinput")
+    if args.demo:
+        step("Filling the system with demo users and tickets (--demo)")
+        demo.demo_fill(repo, services, envs, broker=redis_process)
 
     step(f"Writing the gateway configuration ({nginx})")
     conf = gateway.write_config(services, port=args.port, prefix_dir=state.gateway_dir)
@@ -371,6 +374,12 @@ def dev_arguments(
     )
     parser.add_argument(
         "--setup-only", action="store_true", help="do every setup step, then exit without serving"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="after migrating, add a few demo users and tickets, unless they are there already "
+        "(the users' emails and password are printed)",
     )
     return parser.parse_args(argv)
 
