@@ -36,7 +36,7 @@ MIDDLEWARE = [
     "web.middleware.CurrentUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
-    "web.middleware.BackendFailureMiddleware",
+    "web.middleware.ErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "web.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -105,6 +105,11 @@ if PRODUCTION and not all(FRONTEND_BACKEND_URLS.values()):
 FRONTEND_BACKEND_CONNECT_TIMEOUT = env.float("FRONTEND_BACKEND_CONNECT_TIMEOUT", default=1.0)
 FRONTEND_BACKEND_TIMEOUT = env.float("FRONTEND_BACKEND_TIMEOUT", default=5.0)
 FRONTEND_BACKEND_POOL_SIZE = env.int("FRONTEND_BACKEND_POOL_SIZE", default=20)
+# After this many timeouts in a row, a backend is not called for a pause (web/backend.py).
+FRONTEND_BACKEND_TIMEOUTS_BEFORE_PAUSE = env.int(
+    "FRONTEND_BACKEND_TIMEOUTS_BEFORE_PAUSE", default=3
+)
+FRONTEND_BACKEND_PAUSE_SECONDS = env.float("FRONTEND_BACKEND_PAUSE_SECONDS", default=10.0)
 
 # ------------------------------------------------------------------------------------------
 # What the pages show
@@ -113,6 +118,12 @@ FRONTEND_SITE_NAME = env.str("FRONTEND_SITE_NAME", default="Ticketing")
 # The absolute address canonical links, Open Graph and the sitemap name; without one, the
 # request's own host.
 FRONTEND_BASE_URL = env.str("FRONTEND_BASE_URL", default="").rstrip("/")
+if PRODUCTION and not FRONTEND_BASE_URL:
+    raise ImproperlyConfigured(
+        "FRONTEND_BASE_URL (the site's public address, e.g. https://tickets.example.com) is "
+        "required in production: canonical links and the sitemap must not come from the Host "
+        "header a client sends"
+    )
 FRONTEND_PAGE_SIZE = env.int("FRONTEND_PAGE_SIZE", default=24)
 FRONTEND_SITEMAP_MAX_TICKETS = env.int("FRONTEND_SITEMAP_MAX_TICKETS", default=1000)
 # The currency payments charges in (its PAYMENTS_CURRENCY): prices are shown in it.
@@ -125,6 +136,9 @@ FRONTEND_STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS = env.float(
     "FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS", default=3.0
 )
+# An access token with less life left than this is renewed before the page's API calls, so
+# that it does not expire between them.
+FRONTEND_ACCESS_RENEW_AHEAD_SECONDS = env.int("FRONTEND_ACCESS_RENEW_AHEAD_SECONDS", default=30)
 # Seconds a public page (the landing list, a ticket, the sitemap) may be cached.
 FRONTEND_PUBLIC_MAX_AGE = env.int("FRONTEND_PUBLIC_MAX_AGE", default=30)
 

@@ -14,6 +14,7 @@ What can go wrong, as the pages need to tell it:
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
@@ -98,6 +99,43 @@ def backend_client() -> httpx.Client:
     return _client
 
 
+class SlowBackends:
+    """Backends this process stops calling for a while after timeouts in a row (a circuit
+    breaker): a page that needs a backend that has stopped answering says so at once, rather
+    than holding one of the process's few threads for the whole timeout, so one slow service
+    cannot take every thread, and with them the pages that never call it and the probes.
+    After the pause, calls go through again; the first answer closes the circuit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._timeouts: dict[str, int] = {}
+        self._paused_until: dict[str, float] = {}
+
+    def is_paused(self, service: str) -> bool:
+        return self._paused_until.get(service, 0.0) > time.monotonic()
+
+    def timed_out(self, service: str) -> None:
+        with self._lock:
+            count = self._timeouts.get(service, 0) + 1
+            self._timeouts[service] = count
+            if count >= settings.FRONTEND_BACKEND_TIMEOUTS_BEFORE_PAUSE:
+                pause = settings.FRONTEND_BACKEND_PAUSE_SECONDS
+                self._paused_until[service] = time.monotonic() + pause
+                logger.warning(
+                    "backend paused",
+                    extra={"backend": service, "timeouts": count, "pause_seconds": pause},
+                )
+
+    def answered(self, service: str) -> None:
+        if self._timeouts.get(service):
+            with self._lock:
+                self._timeouts[service] = 0
+                self._paused_until.pop(service, None)
+
+
+slow_backends = SlowBackends()
+
+
 def backend_call(
     request,
     service: str,
@@ -125,14 +163,18 @@ def backend_call(
     if cookies:
         # Only the cookies this call is about: httpx would keep them in the shared client.
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    if slow_backends.is_paused(service):
+        raise BackendUnavailable(service, "paused after timeouts")
     try:
         response = backend_client().request(
             method, f"{base_url}{path}", json=json, params=params, headers=headers
         )
     except httpx.TimeoutException as exc:
+        slow_backends.timed_out(service)
         raise _unavailable(service, method, path, "timed out", exc) from exc
     except httpx.HTTPError as exc:
         raise _unavailable(service, method, path, "unreachable", exc) from exc
+    slow_backends.answered(service)
     if 400 <= response.status_code < 500:
         raise BackendRefused(response.status_code, _errors(response))
     if not 200 <= response.status_code < 300:

@@ -1,9 +1,10 @@
 """What every page view shares: who may see it, how it may be cached, how it is rendered."""
 
 import functools
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -12,9 +13,18 @@ SIGNIN_PATH = "/auth/signin"
 
 
 def signin_redirect(request, *, next_path: str | None = None):
-    """To sign-in, then back to `next_path` (by default, the page asked for)."""
-    target = next_path or request.get_full_path()
+    """To sign-in, then back to `next_path`: by default the page asked for, or for a form
+    (a POST, whose address answers nothing to a GET) the page it was sent from."""
+    target = next_path or (
+        request.get_full_path() if request.method in ("GET", "HEAD") else _form_page(request)
+    )
     return redirect(f"{SIGNIN_PATH}?{urlencode({'next': target})}")
+
+
+def _form_page(request) -> str:
+    referer = urlsplit(request.headers.get("Referer", ""))
+    same_site = referer.netloc == request.get_host() if referer.netloc else False
+    return referer.path if same_site and referer.path.startswith("/") else "/"
 
 
 def signin_required(view):
@@ -51,7 +61,9 @@ def public_page(view):
         if "Cache-Control" in response:
             return response
         patch_vary_headers(response, ["Cookie"])
-        if request.user.is_authenticated or response.status_code != 200:
+        # Signed in, the header is the person's; with a flash message, the page is.
+        shows_messages = settings.MESSAGE_COOKIE_NAME in request.COOKIES
+        if request.user.is_authenticated or shows_messages or response.status_code != 200:
             patch_cache_control(response, private=True, no_cache=True)
         else:
             patch_cache_control(response, public=True, max_age=settings.FRONTEND_PUBLIC_MAX_AGE)
@@ -65,5 +77,12 @@ def render_page(request, template: str, context: dict | None = None, *, status: 
 
 
 def absolute_url(request, path: str) -> str:
-    base = settings.FRONTEND_BASE_URL or f"{request.scheme}://{request.get_host()}"
-    return f"{base}{path}"
+    """`path` on this site, absolute: from FRONTEND_BASE_URL (required in production, so that
+    no Host header a client sends ends up in a cached page), else the request's own host; a
+    host Django does not allow (its error page is being rendered) gives the path alone."""
+    if settings.FRONTEND_BASE_URL:
+        return f"{settings.FRONTEND_BASE_URL}{path}"
+    try:
+        return f"{request.scheme}://{request.get_host()}{path}"
+    except DisallowedHost:
+        return path

@@ -2,6 +2,7 @@
 browser), returning what the page goes on with. A refusal is `BackendRefused`, whose messages
 and fields the form shows."""
 
+import re
 import time
 from http.cookies import SimpleCookie
 
@@ -27,8 +28,17 @@ def _relayed_cookies(response) -> SimpleCookie:
     return relayed
 
 
-def _browser_cookies(request) -> dict[str, str]:
-    return {name: request.COOKIES[name] for name in RELAYED_COOKIES if name in request.COOKIES}
+# What a token or a signed value of auth's can hold; anything else (a byte outside ASCII, a
+# `;` that would add a cookie of its own) is no cookie auth gave, and is not passed on.
+_COOKIE_VALUE = re.compile(r"[A-Za-z0-9._~+/=:-]{1,4096}")
+
+
+def _browser_cookies(request, names=RELAYED_COOKIES) -> dict[str, str]:
+    return {
+        name: request.COOKIES[name]
+        for name in names
+        if _COOKIE_VALUE.fullmatch(request.COOKIES.get(name, ""))
+    }
 
 
 def user_signup(request, *, email: str, password: str) -> SimpleCookie:
@@ -73,13 +83,16 @@ def user_signout(request) -> SimpleCookie:
 def session_refresh(request) -> SimpleCookie | None:
     """New tokens from the browser's refresh cookie; None when it opens nothing (expired,
     signed out, a deactivated user)."""
+    refresh_cookie = _browser_cookies(request, names=(settings.REFRESH_COOKIE_NAME,))
+    if not refresh_cookie:
+        return None
     try:
         response = backend_call(
             request,
             "auth",
             "POST",
             "/api/users/refresh",
-            cookies={settings.REFRESH_COOKIE_NAME: request.COOKIES[settings.REFRESH_COOKIE_NAME]},
+            cookies=refresh_cookie,
             authenticated=False,
         )
     except BackendRefused:

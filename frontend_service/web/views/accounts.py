@@ -2,6 +2,7 @@
 cookies on to the browser."""
 
 from django.contrib import messages
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -25,6 +26,9 @@ def _next_path(request) -> str:
 
 
 def _signed_in_response(request, cookies, message: str):
+    # A new CSRF token with the new session, as Django's own login() gives: one planted
+    # before signing in is worth nothing after.
+    rotate_token(request)
     response = redirect(_next_path(request))
     for name, morsel in cookies.items():
         response.cookies[name] = morsel
@@ -85,6 +89,7 @@ def signout(request):
     token, signs out."""
     if request.method != "POST":
         return render_page(request, "web/auth/signout.html")
+    rotate_token(request)
     response = redirect("/")
     try:
         cookies = services.user_signout(request)

@@ -4,46 +4,55 @@ from django.template.response import TemplateResponse
 
 from web.backend import BackendRefused, BackendUnavailable
 
+# An error page may show a signed-in header and a CSRF token: never kept by a cache.
+NOT_STORED = {"Cache-Control": "private, no-store"}
+
+
+def _error_page(request, template: str, status: int, context=None, headers=None):
+    return TemplateResponse(
+        request, template, context or {}, status=status, headers={**NOT_STORED, **(headers or {})}
+    ).render()
+
 
 def page_not_found(request, exception=None):
-    return TemplateResponse(request, "web/errors/404.html", status=404).render()
+    return _error_page(request, "web/errors/404.html", 404)
 
 
 def server_error(request):
-    # No context processors' backend calls here: this page must render whatever broke.
-    return TemplateResponse(request, "web/errors/500.html", status=500).render()
+    # A page of its own (no layout, no context processors): it must render whatever broke.
+    return _error_page(request, "web/errors/500.html", 500)
 
 
 def bad_request(request, exception=None):
-    return TemplateResponse(request, "web/errors/400.html", status=400).render()
+    return _error_page(request, "web/errors/400.html", 400)
 
 
 def permission_denied(request, exception=None):
-    return TemplateResponse(request, "web/errors/403.html", status=403).render()
+    return _error_page(request, "web/errors/403.html", 403)
 
 
 def csrf_failure(request, reason=""):
     """A form sent without its CSRF token, or from a page too old: ask to try again."""
-    return TemplateResponse(request, "web/errors/csrf.html", status=403).render()
+    return _error_page(request, "web/errors/csrf.html", 403)
+
+
+def method_not_allowed(request, response):
+    """Django's bare 405 as a page, its Allow header kept: a form's address opened as a link."""
+    return _error_page(request, "web/errors/405.html", 405, headers={"Allow": response["Allow"]})
 
 
 def backend_unavailable(request, unavailable: BackendUnavailable):
-    return TemplateResponse(
+    return _error_page(
         request,
         "web/errors/unavailable.html",
+        503,
         {"unavailable": unavailable},
-        status=503,
-        headers={"Retry-After": "60", "Cache-Control": "no-store"},
-    ).render()
+        headers={"Retry-After": "60"},
+    )
 
 
 def backend_refused(request, refused: BackendRefused):
     if refused.status == 404:
         return page_not_found(request)
-    return TemplateResponse(
-        request,
-        "web/errors/refused.html",
-        {"refused": refused},
-        status=400 if refused.status != 429 else 429,
-        headers={"Cache-Control": "no-store"},
-    ).render()
+    status = 429 if refused.status == 429 else 400
+    return _error_page(request, "web/errors/refused.html", status, {"refused": refused})

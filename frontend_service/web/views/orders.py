@@ -21,6 +21,8 @@ def order_list(request):
     )
 
 
+# Payments' refusal of a second payment for one order (contract §6).
+ALREADY_PAID = "Order has already been paid"
 PAYMENT_NOT_READY = "Your order is still being set up: try paying again in a moment."
 
 
@@ -75,6 +77,9 @@ def order_pay(request, order_id):
         try:
             services.payment_create(request, order_id=order_id, token=form.cleaned_data["token"])
         except BackendRefused as refused:
+            if ALREADY_PAID in refused.messages:
+                # The same form sent twice (a double click): the first one paid.
+                return _paid_page_redirect(request, order_id)
             if refused.status in (401, 404):
                 # Not the user's order, or one payments has not heard of yet (its event is
                 # on its way): the order page below tells which.
@@ -82,32 +87,42 @@ def order_pay(request, order_id):
             else:
                 form_errors_add(form, refused)
         else:
-            try:
-                settled = services.order_wait_until_settled(
-                    request,
-                    order_id=order_id,
-                    timeout=settings.FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS,
-                )
-            except BackendUnavailable:
-                # The payment is taken; only the order's news is late.
-                settled = None
-            if settled is not None and settled.status == "complete":
-                messages.success(request, "Paid: the ticket is yours.")
-            else:
-                messages.success(request, "Payment received: your order is being confirmed.")
-            return redirect("order-detail", order_id=order_id)
+            return _paid_page_redirect(request, order_id)
     # The order as it is now (the payment may have found it expired or cancelled).
     return _order_page(request, _order_or_404(request, order_id), form=form, status=400)
+
+
+def _paid_page_redirect(request, order_id: str):
+    """To the order's page once the payment is taken, saying how the order stands."""
+    try:
+        settled = services.order_wait_until_settled(
+            request, order_id=order_id, timeout=settings.FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS
+        )
+    except (BackendUnavailable, BackendRefused):
+        # The payment is taken; only the order's news is late.
+        settled = None
+    if settled is not None and settled.status == "complete":
+        messages.success(request, "Paid: the ticket is yours.")
+    elif settled is not None and settled.status == "cancelled":
+        messages.warning(
+            request, "The order was cancelled before the payment went through: it is refunded."
+        )
+    else:
+        messages.success(request, "Payment received: your order is being confirmed.")
+    return redirect("order-detail", order_id=order_id)
 
 
 @require_POST
 @private_page
 @signin_required
 def order_cancel(request, order_id):
+    order_id = str(order_id)
     try:
-        services.order_cancel(request, order_id=str(order_id))
+        services.order_cancel(request, order_id=order_id)
     except BackendRefused as refused:
-        if refused.status in (401, 404):
+        # Orders judges the order's state before its owner (contract §2): a refusal says
+        # something of the order only to the user it belongs to.
+        if refused.status in (401, 404) or selectors.order_get(request, order_id=order_id) is None:
             raise Http404("No such order of yours") from None
         for message in refused.messages:
             messages.error(request, message)

@@ -14,10 +14,20 @@ def auth_cookies_set(response, *, access: str, refresh: str | None = None) -> No
 
 
 def auth_cookies_clear(response) -> None:
+    for name in (settings.ACCESS_COOKIE_NAME, settings.REFRESH_COOKIE_NAME):
+        _clear(response, name)
+
+
+def access_cookie_clear(response) -> None:
+    """Drops the access token alone: the refresh cookie decides whether the browser is still
+    signed in."""
+    _clear(response, settings.ACCESS_COOKIE_NAME)
+
+
+def _clear(response, name: str) -> None:
     # An expiring cookie with the very attributes it was set with: clients (curl's jar, for
     # one) keep an HttpOnly cookie that a plain deletion, without HttpOnly, tries to replace.
-    for name in (settings.ACCESS_COOKIE_NAME, settings.REFRESH_COOKIE_NAME):
-        _set(response, name, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT")
+    _set(response, name, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT")
 
 
 def _set(response, name: str, value: str, lifetime=None, **expiry) -> None:
