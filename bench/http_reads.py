@@ -1,5 +1,6 @@
-"""HTTP read benchmark: `GET /api/tickets` and `GET /api/tickets/:id` under gunicorn, beside a
-minimal Django JSON view measured in the same run on the same machine.
+"""HTTP read benchmark: `GET /api/tickets` and `GET /api/tickets/:id` under gunicorn, and the
+frontend's landing page and ticket page built from them, beside a minimal Django JSON view
+measured in the same run on the same machine.
 
 The tickets service runs as production runs it: `gunicorn -c python:ticketing_shared.gunicorn_conf
 config.wsgi:application` from `tickets_service/`, `TICKETING_ENV=production` and the variables
@@ -10,7 +11,9 @@ host, `LOG_LEVEL=INFO`, one trusted proxy), on a database of its own
 the same gunicorn settings: bare Django (no middleware: the targets' baseline) and with the
 tickets service's settings and shared middleware (to tell the middleware from the view); a
 third server, bare Django with the database, reads one ticket by id in plain SQL (the floor of
-any view that reads a row).
+any view that reads a row). The frontend runs as production runs it too (no database; its
+APIs' addresses pointing at the tickets gunicorn above), for `GET /` and `GET /tickets/<id>`
+signed out: each the frontend's middleware, one call to the tickets API and a template.
 
 Load: `wrk`, `--connections` concurrent clients (keep-alive asked; gunicorn's sync workers
 close each connection after its answer, as in production), each request with the headers the
@@ -18,10 +21,12 @@ gateway adds (Host, X-Forwarded-For, X-Forwarded-Proto https, X-Request-ID). Eve
 runs `--runs` times for `--seconds`, interleaved (a different order each run), after a short
 warm-up. Then EXPLAIN ANALYZE of the list's queries (page 1, a page deep in the list through
 its cursor, a title search) and of the detail's, and with `--profile` an in-process profile of
-the read path (the WSGI application called directly, its parts timed one by one).
+the read path (the WSGI application called directly, its parts timed one by one), and of the
+frontend's pages (`bench/frontend_profile.py`, in a process of its own).
 
     cd /work/main && uv run python bench/http_reads.py [--runs 3] [--seconds 10]
-        [--connections 16] [--tickets 10000] [--workers N] [--only NAME ...] [--profile]
+        [--connections 16] [--tickets 10000] [--workers N] [--frontend-workers N]
+        [--frontend-threads N] [--only NAME ...] [--profile]
 
 Everything it starts (gunicorn, redis) is stopped and its database dropped at the end, on
 Ctrl-C too.
@@ -59,6 +64,7 @@ from ticketing_shared.testing.bus.harness import RedisServer, eventually, postgr
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TICKETS_DIR = REPO_ROOT / "tickets_service"
+FRONTEND_DIR = REPO_ROOT / "frontend_service"
 BENCH_DIR = REPO_ROOT / "bench"
 # Named per run, so that two runs at once never drop each other's databases.
 DATABASE = f"ticketing_bench_tickets_{os.getpid()}"
@@ -70,6 +76,8 @@ WARM_UP_SECONDS = 2
 
 P99_TARGET_MS = 50
 RATIO_TARGET = 0.5  # of the bare baseline's requests/s
+# The frontend's pages (issue 11): p50 at 16 clients.
+PAGE_P50_TARGET_MS = 50
 
 # Titles made of these, so that a title search finds some and not others.
 ARTISTS = [
@@ -131,6 +139,76 @@ def production_environment(
     if workers is not None:
         environment["GUNICORN_WORKERS"] = str(workers)
     return environment
+
+
+def frontend_environment(
+    environment: dict[str, str],
+    *,
+    static_root: Path,
+    tickets_port: int,
+    workers: int | None,
+    threads: int | None,
+) -> dict[str, str]:
+    """The frontend's production environment: the others' common variables without a database
+    (it keeps none), its own host, its collected static files, and where the APIs are. Only
+    the tickets service runs here; the signed-out pages measured call no other API, so the
+    others point at a closed port, where a call would fail the page (a 503, counted by wrk)."""
+    closed_port = free_port()  # bound, then let go: nothing listens there
+    frontend = {
+        name: value for name, value in environment.items() if not name.startswith("DATABASE_")
+    }
+    if workers is not None:
+        frontend["GUNICORN_WORKERS"] = str(workers)
+    if threads is not None:
+        frontend["GUNICORN_THREADS"] = str(threads)
+    return {
+        **frontend,
+        "DJANGO_STATIC_ROOT": str(static_root),
+        # Canonical links and the sitemap's addresses (required in production).
+        "FRONTEND_BASE_URL": f"https://{PUBLIC_HOST}",
+        # The ingress's host and the cluster's Service name, as the others have theirs.
+        "DJANGO_ALLOWED_HOSTS": f"{PUBLIC_HOST},frontend",
+        "FRONTEND_TICKETS_URL": f"http://127.0.0.1:{tickets_port}",
+        **{
+            f"FRONTEND_{name}_URL": f"http://127.0.0.1:{closed_port}"
+            for name in ("AUTH", "ORDERS", "PAYMENTS")
+        },
+    }
+
+
+def frontend_static_collect(environment: dict[str, str]) -> None:
+    """collectstatic for the frontend, in a process of its own (this one is the tickets
+    service), as its image does at build time."""
+    print("collecting the frontend's static files...", flush=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=FRONTEND_DIR,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=True,
+    )
+
+
+def frontend_profile(
+    environment: dict[str, str], *, ticket_id: str, repeats: int, log_path: Path
+) -> list[str]:
+    """`bench/frontend_profile.py` in a process of its own as the frontend (this one is the
+    tickets service): its report's lines."""
+    print("profiling the frontend's pages in-process...", flush=True)
+    argv = [
+        sys.executable, str(BENCH_DIR / "frontend_profile.py"), "--ticket-id", ticket_id,
+        "--repeats", str(repeats), "--log-path", str(log_path),
+    ]  # fmt: skip
+    result = subprocess.run(  # noqa: S603 (built here)
+        argv,
+        cwd=FRONTEND_DIR,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the frontend's profile failed:\n{result.stdout}{result.stderr}")
+    return result.stdout.splitlines()
 
 
 def database_drop() -> None:
@@ -363,13 +441,21 @@ end
 """
 
 
+# The targets a scenario is judged on: the API reads' (issue: HTTP reads), the pages' (issue 11).
+API_TARGETS = ("ratio", "p99")
+PAGE_TARGETS = ("p50",)
+
+
 @dataclass
 class Scenario:
     name: str
-    server: str  # "tickets", "bare", "db" or "shared"
+    server: str  # "tickets", "bare", "db", "shared" or "frontend"
     paths: list[str]
-    targeted: bool = False  # the issue's targets apply
+    targets: tuple[str, ...] = ()  # the issue's targets that apply, if any
     paths_file: Path | None = None
+    # The servers this one calls to answer (the frontend calls the tickets service): their CPU
+    # counts as the request's too.
+    backends: tuple[str, ...] = ()
 
 
 @dataclass
@@ -384,6 +470,7 @@ class Sample:
     bytes_per_response: float
     errors: dict[str, int]
     server_cpu_ms: float  # the server's gunicorn workers, per request
+    backend_cpu_ms: float  # the workers of the servers it calls (the frontend's tickets API)
     postgres_cpu_ms: float  # the backends of the benchmark's database, per request
     wrk_cpu_ms: float
     machine_busy: float  # share of all CPUs over the run
@@ -419,9 +506,12 @@ def postgres_pids() -> list[int]:
         connection.close()
 
 
-def cpu_snapshot(server: Gunicorn) -> dict[str, dict[int, float]]:
+def cpu_snapshot(server: Gunicorn, backends: list[Gunicorn]) -> dict[str, dict[int, float]]:
     return {
         "server": {pid: process_cpu_seconds(pid) for pid in server.worker_pids()},
+        "backend": {
+            pid: process_cpu_seconds(pid) for backend in backends for pid in backend.worker_pids()
+        },
         "postgres": {pid: process_cpu_seconds(pid) for pid in postgres_pids()},
     }
 
@@ -430,13 +520,21 @@ def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
-def wrk_run(scenario: Scenario, server: Gunicorn, *, seconds: float, args, script: Path) -> Sample:
+def wrk_run(
+    scenario: Scenario,
+    server: Gunicorn,
+    *,
+    seconds: float,
+    args,
+    script: Path,
+    backends: list[Gunicorn] = (),
+) -> Sample:
     argv = [
         "wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{seconds:g}s",
         "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{server.port}",
         "--", str(scenario.paths_file),
     ]  # fmt: skip
-    busy_before, cpu_before = machine_busy_seconds(), cpu_snapshot(server)
+    busy_before, cpu_before = machine_busy_seconds(), cpu_snapshot(server, backends)
     started = time.monotonic()
     # wrk with arguments built here: no outside input.
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
@@ -445,8 +543,9 @@ def wrk_run(scenario: Scenario, server: Gunicorn, *, seconds: float, args, scrip
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - started
     busy_seconds = machine_busy_seconds() - busy_before
-    cpu_after = cpu_snapshot(server)
+    cpu_after = cpu_snapshot(server, backends)
     server_seconds = cpu_since(cpu_before["server"], cpu_after["server"])
+    backend_seconds = cpu_since(cpu_before["backend"], cpu_after["backend"])
     postgres_seconds = cpu_since(cpu_before["postgres"], cpu_after["postgres"])
     wrk_seconds = usage.ru_utime + usage.ru_stime
     summary_lines = [line for line in output.splitlines() if line.startswith("BENCH ")]
@@ -467,10 +566,13 @@ def wrk_run(scenario: Scenario, server: Gunicorn, *, seconds: float, args, scrip
             if summary[kind]
         },
         server_cpu_ms=server_seconds / count * 1000,
+        backend_cpu_ms=backend_seconds / count * 1000,
         postgres_cpu_ms=postgres_seconds / count * 1000,
         wrk_cpu_ms=wrk_seconds / count * 1000,
         machine_busy=busy_seconds / elapsed / (os.cpu_count() or 1),
-        others_cpus=max(busy_seconds - server_seconds - postgres_seconds - wrk_seconds, 0)
+        others_cpus=max(
+            busy_seconds - server_seconds - backend_seconds - postgres_seconds - wrk_seconds, 0
+        )
         / elapsed,
     )
 
@@ -934,20 +1036,28 @@ def report(
     scenarios: list[Scenario], samples: dict[str, list[Sample]], args, context: dict
 ) -> list[str]:
     bare = samples.get("baseline: bare Django")
-    columns = "{:<34} {:>20} {:>17} {:>17} {:>20} {:>9} {:>9} {:>6} {:>14}  {}"
+    columns = "{:<38} {:>20} {:>17} {:>17} {:>20} {:>9} {:>9} {:>9} {:>6} {:>14}  {}"
     lines = [
         f"HTTP reads at {context['code']}: {os.cpu_count()} CPUs, busy {context['busy_before']:.0%}"
         f" just before the run; gunicorn {context['gunicorn']} sync workers x{context['workers']}"
-        f" (ticketing_shared.gunicorn_conf), TICKETING_ENV=production, LOG_LEVEL=INFO",
+        + (
+            f" (the frontend's x{args.frontend_workers or context['workers']}"
+            f"{f' with {args.frontend_threads} threads' if args.frontend_threads else ''})"
+            if args.frontend_workers or args.frontend_threads
+            else ""
+        )
+        + " (ticketing_shared.gunicorn_conf), TICKETING_ENV=production, LOG_LEVEL=INFO",
         f"{args.tickets} tickets ({context['available']} available); wrk {args.connections} "
         f"connections, {args.wrk_threads} thread(s); {args.runs} runs x {args.seconds:g} s per "
         f"scenario, interleaved; median (min-max) over runs",
         "",
         columns.format(
-            "scenario", "req/s", "x bare baseline", "p50 ms", "p99 ms", "server CPU", "pg CPU",
-            "KiB", "CPU ceiling", "result",
+            "scenario", "req/s", "x bare baseline", "p50 ms", "p99 ms", "server CPU", "API CPU",
+            "pg CPU", "KiB", "CPU ceiling", "result",
         ),
-        columns.format("", "", "", "", "", "ms/req", "ms/req", "", "req/s (x bare)", ""),
+        columns.format(
+            "", "", "", "", "", "ms/req", "ms/req", "ms/req", "", "req/s (x bare)", ""
+        ),
     ]  # fmt: skip
     bare_ceiling = statistics.median(map(cpu_ceiling, bare)) if bare else None
     for scenario in scenarios:
@@ -958,11 +1068,14 @@ def report(
             sample.requests_per_second / base.requests_per_second
             for sample, base in zip(runs, bare or [], strict=bool(bare))
         ]
-        result = ""
-        if scenario.targeted and ratios:
-            ratio_ok = statistics.median(ratios) >= RATIO_TARGET
-            p99_ok = statistics.median(sample.p99_ms for sample in runs) < P99_TARGET_MS
-            result = f"ratio {'PASS' if ratio_ok else 'MISS'}, p99 {'PASS' if p99_ok else 'MISS'}"
+        met = {
+            "ratio": bool(ratios) and statistics.median(ratios) >= RATIO_TARGET,
+            "p99": statistics.median(sample.p99_ms for sample in runs) < P99_TARGET_MS,
+            "p50": statistics.median(sample.p50_ms for sample in runs) < PAGE_P50_TARGET_MS,
+        }
+        result = ", ".join(
+            f"{target} {'PASS' if met[target] else 'MISS'}" for target in scenario.targets
+        )
         lines.append(
             columns.format(
                 scenario.name,
@@ -971,6 +1084,11 @@ def report(
                 spread([sample.p50_ms for sample in runs]),
                 spread([sample.p99_ms for sample in runs]),
                 spread([sample.server_cpu_ms for sample in runs], 2),
+                (
+                    f"{statistics.median(sample.backend_cpu_ms for sample in runs):.2f}"
+                    if scenario.backends
+                    else ""
+                ),
                 f"{statistics.median(sample.postgres_cpu_ms for sample in runs):.2f}",
                 f"{statistics.median(sample.bytes_per_response for sample in runs) / 1024:.1f}",
                 ceiling_text,
@@ -980,12 +1098,14 @@ def report(
     every = [sample for runs in samples.values() for sample in runs]
     lines += [
         "",
-        f"targets (the rows marked): at least {RATIO_TARGET}x the bare baseline's req/s, "
-        f"p99 < {P99_TARGET_MS} ms, judged on the medians",
-        "server CPU: the server's gunicorn workers; pg CPU: the PostgreSQL backends of the "
-        "benchmark's database; KiB: per answer, headers included",
+        f"targets (the rows marked), judged on the medians: the API reads at least "
+        f"{RATIO_TARGET}x the bare baseline's req/s and p99 < {P99_TARGET_MS} ms; the "
+        f"frontend's pages p50 < {PAGE_P50_TARGET_MS} ms",
+        "server CPU: the server's gunicorn workers; API CPU: the tickets service's workers "
+        "answering the frontend's calls; pg CPU: the PostgreSQL backends of the benchmark's "
+        "database; KiB: per answer, headers included",
         "CPU ceiling: the req/s all CPUs would allow with no other work on the machine, "
-        "from the CPU time each request took (server, PostgreSQL and wrk)",
+        "from the CPU time each request took (server, API, PostgreSQL and wrk)",
         f"machine busy during the runs: {spread([s.machine_busy * 100 for s in every], 0)} % "
         f"of all CPUs, of which other work than the servers, their PostgreSQL backends and wrk: "
         f"{spread([s.others_cpus for s in every], 2)} CPUs; wrk's own CPU: "
@@ -1001,7 +1121,9 @@ def report(
 
 
 def cpu_ceiling(sample: Sample) -> float:
-    spent_ms = sample.server_cpu_ms + sample.postgres_cpu_ms + sample.wrk_cpu_ms
+    spent_ms = (
+        sample.server_cpu_ms + sample.backend_cpu_ms + sample.postgres_cpu_ms + sample.wrk_cpu_ms
+    )
     return (os.cpu_count() or 1) * 1000 / spent_ms
 
 
@@ -1017,6 +1139,7 @@ def code_revision() -> str:
         "--",
         "shared",
         "tickets_service",
+        "frontend_service",
     ]
     modified = subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603
     return f"{commit or '?'}{' (modified)' if modified else ''}"
@@ -1042,6 +1165,18 @@ def arguments() -> argparse.Namespace:
         "--workers", type=int, default=None, help="GUNICORN_WORKERS (default: production's, 2)"
     )
     parser.add_argument(
+        "--frontend-workers",
+        type=int,
+        default=None,
+        help="the frontend's GUNICORN_WORKERS (default: as --workers)",
+    )
+    parser.add_argument(
+        "--frontend-threads",
+        type=int,
+        default=None,
+        help="the frontend's GUNICORN_THREADS (default: production's, 1: sync workers)",
+    )
+    parser.add_argument(
         "--only", nargs="*", default=None, help="scenarios whose name contains one of these"
     )
     parser.add_argument(
@@ -1059,15 +1194,23 @@ def scenarios_make(
     detail_paths = [f"/api/tickets/{ticket_id}" for ticket_id in ticket_ids]
     baseline_row_paths = [f"{BASELINE_PATH}/{ticket_id}" for ticket_id in ticket_ids]
     search = f"/api/tickets?q={SEARCH_COMMON}"
+    page_paths = [f"/tickets/{ticket_id}" for ticket_id in ticket_ids]
     return [
         Scenario("baseline: bare Django", "bare", [BASELINE_PATH]),
         Scenario("baseline: + shared middleware", "shared", [BASELINE_PATH]),
         Scenario("baseline: bare + 1 SQL row by id", "db", baseline_row_paths),
-        Scenario(f"GET /api/tickets (limit {limit})", "tickets", ["/api/tickets"], targeted=True),
+        Scenario(f"GET /api/tickets (limit {limit})", "tickets", ["/api/tickets"], API_TARGETS),
         Scenario("GET /api/tickets?limit=20", "tickets", ["/api/tickets?limit=20"]),
         Scenario(f"GET /api/tickets page {deep_number}", "tickets", [deep]),
         Scenario(f"GET /api/tickets?q={SEARCH_COMMON}", "tickets", [search]),
-        Scenario("GET /api/tickets/:id (random)", "tickets", detail_paths, targeted=True),
+        Scenario("GET /api/tickets/:id (random)", "tickets", detail_paths, API_TARGETS),
+        # The frontend's pages, signed out (as crawlers and newcomers see them): each one call
+        # to the tickets API, then a template.
+        Scenario("frontend: GET / (landing)", "frontend", ["/"], PAGE_TARGETS, ("tickets",)),
+        Scenario(
+            "frontend: GET /tickets/:id (random)", "frontend", page_paths, PAGE_TARGETS,
+            ("tickets",),
+        ),
     ]  # fmt: skip
 
 
@@ -1106,7 +1249,12 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
             "the tickets service",
             "config.wsgi:application",
             cwd=TICKETS_DIR,
-            environment=environment,
+            # Production's hosts, and the address the frontend calls it at here (in the
+            # cluster, `tickets:8000`, which `tickets` allows).
+            environment={
+                **environment,
+                "DJANGO_ALLOWED_HOSTS": f"{environment['DJANGO_ALLOWED_HOSTS']},127.0.0.1",
+            },
             log_path=workdir / "tickets.log",
         ),
         "bare": Gunicorn(
@@ -1148,10 +1296,29 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
     scenarios = scenarios_make(limit, ticket_ids, deep, deep_number)
     if args.only:
         names = [scenario.name for scenario in scenarios]
-        scenarios = [s for s in scenarios if any(word in s.name for word in args.only)]
-        if not scenarios:
-            # Said plainly here: with none, the runs' rotation would divide by zero.
+        chosen = [s for s in scenarios if any(word in s.name for word in args.only)]
+        if not chosen:
             raise SystemExit(f"--only {' '.join(args.only)}: no scenario matches; they are {names}")
+        # The bare baseline always runs: every ratio is against it, measured in the same run.
+        scenarios = [s for s in scenarios if s in chosen or s.server == "bare"]
+    if any(scenario.server == "frontend" for scenario in scenarios):
+        frontend_env = frontend_environment(
+            environment,
+            static_root=workdir / "static-frontend",
+            tickets_port=servers["tickets"].port,
+            workers=args.frontend_workers,
+            threads=args.frontend_threads,
+        )
+        frontend_static_collect(frontend_env)
+        servers["frontend"] = Gunicorn(
+            "the frontend",
+            "config.wsgi:application",
+            cwd=FRONTEND_DIR,
+            environment=frontend_env,
+            log_path=workdir / "frontend.log",
+        )
+        cleanup.callback(servers["frontend"].stop)
+        servers["frontend"].start("/healthz")
     script = workdir / "reads.lua"
     script.write_text(WRK_SCRIPT % {"host": PUBLIC_HOST})
     for index, scenario in enumerate(scenarios):
@@ -1167,7 +1334,12 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
     print(f"warming up: {WARM_UP_SECONDS} s of each scenario...", flush=True)
     for scenario in scenarios if args.runs else []:
         wrk_run(
-            scenario, servers[scenario.server], seconds=WARM_UP_SECONDS, args=args, script=script
+            scenario,
+            servers[scenario.server],
+            seconds=WARM_UP_SECONDS,
+            args=args,
+            script=script,
+            backends=[servers[name] for name in scenario.backends],
         )
 
     samples: dict[str, list[Sample]] = {scenario.name: [] for scenario in scenarios}
@@ -1176,14 +1348,20 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
         order = scenarios[run_index % len(scenarios) :] + scenarios[: run_index % len(scenarios)]
         for scenario in order:
             sample = wrk_run(
-                scenario, servers[scenario.server], seconds=args.seconds, args=args, script=script
+                scenario,
+                servers[scenario.server],
+                seconds=args.seconds,
+                args=args,
+                script=script,
+                backends=[servers[name] for name in scenario.backends],
             )
             samples[scenario.name].append(sample)
             print(
                 f"  run {run_index + 1}/{args.runs} {scenario.name}: "
                 f"{sample.requests_per_second:.0f} req/s, p50 {sample.p50_ms:.1f} ms, "
                 f"p99 {sample.p99_ms:.1f} ms, server CPU {sample.server_cpu_ms:.2f} ms/req, "
-                f"other processes {sample.others_cpus:.2f} CPUs"
+                + (f"API CPU {sample.backend_cpu_ms:.2f} ms/req, " if scenario.backends else "")
+                + f"other processes {sample.others_cpus:.2f} CPUs"
                 + (f", errors {sample.errors}" if sample.errors else ""),
                 flush=True,
             )
@@ -1200,6 +1378,13 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
         )
         for name, server in servers.items()
     }
+    frontend_profiled = []
+    if args.profile and "frontend" in servers:
+        # While the tickets service still serves: the pages' API call is the real one.
+        frontend_profiled = frontend_profile(
+            frontend_env, ticket_id=ticket_ids[len(ticket_ids) // 2], repeats=args.profile_repeats,
+            log_path=workdir / "frontend-profile.log",
+        )  # fmt: skip
     print("stopping the servers...", flush=True)
     for server in servers.values():
         server.stop()
@@ -1234,6 +1419,13 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
             f"{args.profile_repeats} calls per part):"
         )
         print("\n".join(profiled))
+    if frontend_profiled:
+        print()
+        print(
+            "The frontend's pages in-process (production settings, the benchmark's tickets "
+            f"service over HTTP; {args.profile_repeats} calls per part):"
+        )
+        print("\n".join(frontend_profiled))
 
 
 def main() -> int:
