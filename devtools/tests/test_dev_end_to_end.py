@@ -7,202 +7,67 @@ ports, its own state directory, and databases with a suffix of their own, droppe
 
 import contextlib
 import json
-import os
-import random
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg2
 import pytest
 import redis
 import requests
-from conftest import free_port
 
 from ticketing_devtools import infra
 from ticketing_devtools.paths import find_repo_root
-from ticketing_devtools.private_redis import BROKER_DATABASE, CACHE_DATABASE, private_redis_port
-from ticketing_devtools.services import existing_services, relocated
-from ticketing_shared.registry import SERVICES, SERVICES_BY_NAME
+from ticketing_devtools.private_redis import BROKER_DATABASE, CACHE_DATABASE
+from ticketing_devtools.system_copy import (
+    START_TIMEOUT,
+    SystemCopy,
+    isolated_env,
+    process_groups_mentioning,
+    system_copy_start,
+)
+from ticketing_shared.registry import SERVICES_BY_NAME
 
 REPO = find_repo_root()
-# The console script `scripts/dev` runs, from this environment.
-DEV_COMMAND = Path(sys.executable).with_name("ticketing-dev")
-START_TIMEOUT = 90
-STOP_TIMEOUT = 20  # the runner gives its processes 10 s before killing them
 NOT_FOUND = {"errors": [{"message": "Not Found"}]}
 PASSWORD = "correct-Horse-battery-9"
 SCRIPT = re.compile(r'<script src="(/api/users/static/[^"]+\.js)"')
 
 
-def isolated_env() -> dict[str, str]:
-    """The caller's environment, minus what could point this run at the developer's databases,
-    state or static files."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not (
-            name.endswith("DATABASE_URL")
-            or name.startswith("TICKETING_")
-            or name in {"DJANGO_STATIC_ROOT", "REDIS_URL", "CELERY_BROKER_URL"}
-            or name.startswith("JWT_")
-        )
-    }
+# What a developer's own run, if one is running meanwhile, keeps rewriting in its state
+# directory: nginx's temp files, and each beat's schedule file (a few times a minute).
+TEMP = "temp"
+REWRITTEN = "celery"
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_block(size: int) -> int:
-    """The first of `size` consecutive free ports, below Linux's range of ephemeral ports."""
-    for _ in range(100):
-        base = random.randint(20000, 30000)
-        if all(port_is_free(port) for port in range(base, base + size)):
-            return base
-    raise AssertionError(f"no {size} consecutive free ports found")
-
-
-def process_groups_mentioning(marker: str) -> set[int]:
-    """Process groups of this machine's processes whose command line or environment names
-    `marker` (our state directory): whatever this run started, and nothing else."""
-    groups = set()
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            text = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
-            if marker.encode() in text:
-                groups.add(os.getpgid(int(proc.name)))
-        except OSError:  # gone meanwhile, or not ours to read
+def snapshot(directory) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file the runner writes into a state directory; of the files a
+    running developer's run rewrites by itself only that they are there, and none of its temp
+    files."""
+    files = {}
+    for path in directory.rglob("*"):
+        parts = path.relative_to(directory).parts
+        if not path.is_file() or TEMP in parts:
             continue
-    return groups - {os.getpgid(0)}
-
-
-def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime) of every file the runner writes into a state directory."""
-    return {
-        str(path.relative_to(directory)): (path.stat().st_size, path.stat().st_mtime_ns)
-        for path in directory.rglob("*")
-        if path.is_file() and "temp" not in path.relative_to(directory).parts
-    }
-
-
-@dataclass
-class DevRun:
-    process: subprocess.Popen
-    log: Path
-    state_dir: Path
-    gateway_port: int
-    service_ports: dict[str, int]
-    databases: dict[str, str]  # service name -> database
-    redis_port: int  # its own Redis: its state directory is not the checkout's .local/
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.gateway_port}{path}"
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-    def explain(self, response: requests.Response | None = None) -> str:
-        """An assertion message: the response, if any, and what the runner printed last."""
-        said = ""
-        if response is not None:
-            request = response.request
-            said = f"{request.method} {request.url} -> {response.status_code} {response.text[:500]}"
-        return f"{said}\n--- runner log (last lines) ---\n{self.tail()}"
-
-    def wait_until_serving(self) -> None:
-        """Until the gateway answers with the auth service behind it (a 502 until then)."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the runner exited early\n{self.explain()}"
-            # A first request may be slow while the service warms up; then it is simply retried.
-            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
-                if requests.get(self.url("/api/users/currentuser"), timeout=5).status_code == 200:
-                    return
-            time.sleep(0.25)
-        raise AssertionError(f"not serving after {START_TIMEOUT}s\n{self.explain()}")
-
-    def interrupt_and_wait(self) -> int:
-        """Ctrl-C, as a terminal sends it: SIGINT to the runner's process group."""
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            return self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"still running {STOP_TIMEOUT}s after SIGINT\n{self.explain()}"
-            ) from None
-
-    def tear_down(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # the runner stops its processes on SIGTERM too
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=STOP_TIMEOUT)
-        # Last resort, also for processes the runner left behind: they have sessions of their own.
-        for group in {self.process.pid} | process_groups_mentioning(str(self.state_dir)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(group, signal.SIGKILL)
-        self.process.wait(timeout=5)
-        for database in self.databases.values():
-            infra.drop_database(database, force=True)
+        stat = path.stat()
+        files[str(path.relative_to(directory))] = (
+            (0, 0) if REWRITTEN in parts else (stat.st_size, stat.st_mtime_ns)
+        )
+    return files
 
 
 @pytest.fixture
 def start_dev(tmp_path) -> Iterator:
     """Start `ticketing-dev` with the given extra options on free ports, with its own state and
-    databases; every run is stopped and its databases dropped at the end."""
-    runs: list[DevRun] = []
+    databases (ticketing_devtools.system_copy); every run is stopped and its databases dropped
+    at the end."""
+    runs: list[SystemCopy] = []
 
-    def start(*options: str, wait: bool = True, env: dict[str, str] | None = None) -> DevRun:
-        assert DEV_COMMAND.is_file(), f"{DEV_COMMAND} is missing: is devtools installed?"
-        suffix = f"_e2e_{secrets.token_hex(6)}"
-        gateway_port = free_port()
-        # The services' ports, then the copy's own Redis.
-        port_base = free_port_block(len(SERVICES) + 1)
-        services = relocated(existing_services(REPO), port_base=port_base, database_suffix=suffix)
-        state_dir = tmp_path / f"state{suffix}"
-        log = tmp_path / f"runner{suffix}.log"
-        argv = [
-            str(DEV_COMMAND),
-            "--port", str(gateway_port),
-            "--service-port-base", str(port_base),
-            "--state-dir", str(state_dir),
-            "--database-suffix", suffix,
-            *options,
-        ]  # fmt: skip
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                argv,
-                cwd=REPO,
-                env={**isolated_env(), **(env or {})},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        run = DevRun(
-            process,
-            log,
-            state_dir,
-            gateway_port,
-            {s.name: s.port for s in services},
-            {s.name: s.database for s in services},
-            private_redis_port(port_base),
-        )
+    def start(*options: str, wait: bool = True, env: dict[str, str] | None = None) -> SystemCopy:
+        run = system_copy_start(tmp_path, *options, tag="e2e", env=env)
         runs.append(run)
         if wait:
             run.wait_until_serving()
@@ -215,7 +80,7 @@ def start_dev(tmp_path) -> Iterator:
             run.tear_down()
 
 
-def assert_stopped_cleanly(run: DevRun) -> None:
+def assert_stopped_cleanly(run: SystemCopy) -> None:
     code = run.interrupt_and_wait()
     assert code == 0, f"exit code {code}\n{run.explain()}"
     ports = {"gateway": run.gateway_port, "redis": run.redis_port, **run.service_ports}
@@ -251,7 +116,7 @@ print(json.dumps({
 """
 
 
-def manage_py_settings(run: DevRun) -> dict[str, str]:
+def manage_py_settings(run: SystemCopy) -> dict[str, str]:
     """Where `manage.py` run by hand in auth_service/ (in a shell that knows nothing of the run
     but its state directory) finds its database, cache, broker and signing key."""
     result = subprocess.run(
@@ -267,7 +132,7 @@ def manage_py_settings(run: DevRun) -> dict[str, str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def manage_py_migrate_check(run: DevRun, service: str) -> subprocess.CompletedProcess:
+def manage_py_migrate_check(run: SystemCopy, service: str) -> subprocess.CompletedProcess:
     """`manage.py migrate --check` in the service's folder, told the copy's state directory:
     exit 0 when every migration is applied to the database the runner made for it."""
     return subprocess.run(
@@ -281,7 +146,7 @@ def manage_py_migrate_check(run: DevRun, service: str) -> subprocess.CompletedPr
     )
 
 
-def wait_for_log(run: DevRun, pattern: re.Pattern, timeout: float = 5) -> None:
+def wait_for_log(run: SystemCopy, pattern: re.Pattern, timeout: float = 5) -> None:
     """The runner's log is written by its own threads, a moment after the response went out."""
     deadline = time.monotonic() + timeout
     while not pattern.search(run.log_text()):
@@ -291,7 +156,7 @@ def wait_for_log(run: DevRun, pattern: re.Pattern, timeout: float = 5) -> None:
         time.sleep(0.1)
 
 
-def assert_uses_its_own_redis(run: DevRun) -> None:
+def assert_uses_its_own_redis(run: SystemCopy) -> None:
     """A copy's sign-in counters (cache) and its workers' queues (broker) are in its own Redis,
     and the cache's keys never reach the machine's."""
     machine_cache = redis.Redis(port=6379, db=CACHE_DATABASE)
@@ -315,7 +180,7 @@ def assert_uses_its_own_redis(run: DevRun) -> None:
         time.sleep(0.2)
 
 
-def get_until_answered(run: DevRun, url: str, timeout: float = 30) -> requests.Response:
+def get_until_answered(run: SystemCopy, url: str, timeout: float = 30) -> requests.Response:
     """GET `url` once its service answers: the services start side by side, so one may still
     be starting (or reloading after a change, under runserver) when auth already serves; the
     gateway says 502 for one that is not listening yet."""
@@ -338,7 +203,7 @@ def bound_queues(client: redis.Redis) -> set[str]:
     return queues
 
 
-def assert_every_service_serves(run: DevRun) -> None:
+def assert_every_service_serves(run: SystemCopy) -> None:
     """Every service the runner started answers, not only auth: its /readyz on its own port,
     its API docs through the gateway, and where it runs a worker and beat, the worker reads its
     queues in the copy's broker and runs the outbox sweep its beat sends."""
@@ -407,10 +272,13 @@ def test_dev_serves_auth_behind_the_gateway_and_stops_on_ctrl_c(start_dev):
     after = session.get(run.url("/api/users/currentuser"), timeout=10)
     assert after.json() == {"currentUser": None}, run.explain(after)
 
-    for path in ("/api/users/nope", "/not-routed"):
-        missing = requests.get(run.url(path), timeout=10)
-        assert missing.status_code == 404, run.explain(missing)
-        assert missing.json() == NOT_FOUND, run.explain(missing)
+    missing = requests.get(run.url("/api/users/nope"), timeout=10)
+    assert missing.status_code == 404, run.explain(missing)
+    assert missing.json() == NOT_FOUND, run.explain(missing)
+    # A path no API claims is the frontend's (the gateway's catch-all): its own 404 page.
+    not_routed = requests.get(run.url("/not-routed"), timeout=10)
+    assert not_routed.status_code == 404, run.explain(not_routed)
+    assert not_routed.headers["Content-Type"].startswith("text/html"), run.explain(not_routed)
 
     docs = requests.get(run.url("/api/users/docs"), timeout=10)
     assert docs.status_code == 200, run.explain(docs)
@@ -485,6 +353,8 @@ def test_setup_only_prepares_its_own_database_and_state_and_exits(start_dev):
     conf = (run.state_dir / "gateway" / "nginx.conf").read_text()
     for name, port in run.service_ports.items():
         assert f"proxy_pass http://127.0.0.1:{port};" in conf, name
+        if name not in run.databases:
+            continue  # the frontend keeps no database
         # Every service's database is migrated (tickets' first migration creates pg_trgm).
         check = manage_py_migrate_check(run, name)
         assert check.returncode == 0, (
