@@ -99,6 +99,19 @@ def test_suites_in_order(tmp_path):
     assert suites[-1].needs == ("kubectl",)
 
 
+def test_a_service_with_browser_tests_has_a_suite_for_them_after_its_own(tmp_path):
+    (tmp_path / "frontend_service" / "browser_tests").mkdir(parents=True)
+    (tmp_path / "frontend_service" / "manage.py").touch()
+
+    [service, browser] = repository_suites(tmp_path)
+
+    assert (service.name, service.args) == ("frontend_service", ())
+    assert browser.name == "frontend_service/browser_tests"
+    assert browser.cwd == tmp_path / "frontend_service"
+    assert browser.args == ("browser_tests",)
+    assert browser.must_have_tests
+
+
 def test_a_suite_whose_program_is_missing_fails_saying_so_without_running(tmp_path):
     write_tests(tmp_path, "def test_would_pass(): pass\n")
     out = io.StringIO()

@@ -15,7 +15,7 @@ from ticketing_devtools.paths import find_repo_root
 
 SCRIPT = find_repo_root() / "scripts" / "system-packages"
 INSTALL = "apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends"
-PROGRAMS = ("nginx", "pg_ctlcluster", "redis-server", "openssl", "uv")
+PROGRAMS = ("nginx", "pg_ctlcluster", "redis-server", "openssl", "chromium", "npm", "uv")
 # What the script itself runs, taken from this machine.
 REAL_TOOLS = ("bash", "env", "timeout")
 
@@ -85,7 +85,7 @@ def test_nothing_to_do_when_everything_is_installed(machine):
     result = machine.run()
 
     assert result.returncode == 0, result.stderr
-    assert "nginx, PostgreSQL, Redis and openssl are installed" in result.stdout
+    assert "nginx, PostgreSQL, Redis, openssl, chromium and npm are installed" in result.stdout
     assert machine.recorded() == []
 
 
@@ -102,6 +102,19 @@ def test_root_installs_only_what_is_missing_after_one_update(machine):
     ]
     assert "missing: nginx-light redis-server" in result.stdout
     assert "installed nginx-light redis-server" in result.stdout
+
+
+def test_the_browser_tests_chromium_and_npm_are_installed_when_missing(machine):
+    machine.remove("chromium")
+    machine.remove("npm")
+
+    result = machine.run()
+
+    assert result.returncode == 0, result.stderr
+    assert machine.recorded() == [
+        "apt-get update -qq frontend=",
+        f"{INSTALL} chromium npm frontend=noninteractive",
+    ]
 
 
 def test_nginx_off_the_path_in_an_sbin_directory_counts(machine, tmp_path):

@@ -71,12 +71,25 @@ class SuiteResult:
         return failed if self.ok else max(failed, 1)
 
 
+# A service's tests in a real browser against the whole system (they start their own copy of
+# it): a suite of their own, apart from the service's quick tests, and timed on its own.
+BROWSER_TESTS = "browser_tests"
+
+
 def repository_suites(repo: Path) -> list[Suite]:
     suites = [Suite(name, repo / name) for name in ("shared", "devtools") if (repo / name).is_dir()]
-    suites += [
-        Suite(service.directory, repo / service.directory, must_have_tests=True)
-        for service in existing_services(repo)
-    ]
+    for service in existing_services(repo):
+        directory = repo / service.directory
+        suites.append(Suite(service.directory, directory, must_have_tests=True))
+        if (directory / BROWSER_TESTS).is_dir():
+            suites.append(
+                Suite(
+                    f"{service.directory}/{BROWSER_TESTS}",
+                    directory,
+                    (BROWSER_TESTS,),
+                    must_have_tests=True,
+                )
+            )
     if (repo / "tests").is_dir():
         # The manifest tests render k8s/ with `kubectl kustomize`.
         suites.append(Suite("tests", repo, ("tests", "-p", "no:django"), needs=("kubectl",)))
