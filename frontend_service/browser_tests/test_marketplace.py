@@ -31,6 +31,10 @@ HTML_MAX = 30 * 1024
 CSS_MAX = 20 * 1024
 JS_MAX = 10 * 1024
 
+# The first test also waits for the system to start (up to two minutes on a busy machine), and
+# one waits out an order window.
+pytestmark = pytest.mark.timeout(300)
+
 
 def title() -> str:
     return f"Concert {secrets.token_hex(4)}"
