@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from web import selectors, services
@@ -168,5 +169,9 @@ def ticket_purchase(request, ticket_id):
             messages.error(request, message)
         return redirect("ticket-detail", ticket_id=ticket_id)
     minutes = max(1, round(order.seconds_left / 60))
-    messages.success(request, f"The ticket is yours for {minutes} minutes: pay to keep it.")
+    messages.success(
+        request,
+        f"The ticket is yours for {minutes} {pluralize(minutes, 'minute,minutes')}: "
+        "pay to keep it.",
+    )
     return redirect("order-detail", order_id=order.id)
