@@ -34,10 +34,12 @@ def backends_refuse(settings, refusing_port):
 
 
 @pytest.fixture(autouse=True)
-def backend_client_fresh():
+def backend_client_fresh(monkeypatch):
     """The pooled client is made from the settings at first use: each test gets one made from
-    its own (a short timeout, say), and its connections are closed after it."""
+    its own (a short timeout, say), and its connections are closed after it. No backend is
+    paused for timeouts another test caused."""
     backend._client = None
+    monkeypatch.setattr(backend, "slow_backends", backend.SlowBackends())
     yield
     if backend._client is not None:
         backend._client.close()
@@ -105,3 +107,48 @@ def signed_in_client() -> Client:
 def csrf_client() -> Client:
     """A browser whose forms are checked for their CSRF token, as a real one's are."""
     return Client(enforce_csrf_checks=True)
+
+
+# ------------------------------------------------------------------------------------------
+# The real services: the whole system, started once per session (`running_system`, from
+# web/tests/system.py), with this test process's frontend in front of its APIs
+# ------------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items):
+    """Tests against the running system are marked `system` (`-m "not system"` skips them,
+    and the copy's minute and a half of start-up with them)."""
+    for item in items:
+        if "running_system" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.system)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "system: uses the whole running system (real services)")
+
+
+@pytest.fixture
+def system_apis(running_system, settings):
+    """This process's frontend reaching the copy's APIs, each on its own port; its tokens
+    still verified with the test key (for tests of a token the APIs refuse)."""
+    settings.FRONTEND_BACKEND_URLS = {name: running_system.service_urls[name] for name in BACKENDS}
+    return running_system
+
+
+@pytest.fixture
+def live(system_apis, settings, monkeypatch):
+    """The frontend in front of the copy's APIs, verifying tokens with the copy's public key,
+    as one the runner started would: people sign up and in through its pages.
+
+    simplejwt builds its token backend, key included, once at import (from the test key pair),
+    and a change of settings does not reach it: the copy's key is put on it for this test."""
+    from rest_framework_simplejwt.state import token_backend
+
+    public_key = system_apis.public_key_file.read_text()
+    settings.JWT_PUBLIC_KEY = public_key
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "VERIFYING_KEY": public_key}
+    monkeypatch.setattr(token_backend, "verifying_key", public_key)
+    monkeypatch.setitem(
+        vars(token_backend), "prepared_verifying_key", token_backend._prepare_key(public_key)
+    )
+    return system_apis

@@ -81,3 +81,34 @@ def messages_of(response) -> list[str]:
         unescape(message).strip()
         for message in re.findall(r'<p class="message message-[^"]*">(.*?)</p>', text, re.S)
     ]
+
+
+def text_of(html: str) -> str:
+    """What a piece of HTML reads as: its tags dropped, its entities decoded."""
+    return unescape(re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def heading(response) -> str:
+    match = re.search(r"<h1\b[^>]*>(.*?)</h1>", page_text(response), re.S)
+    assert match, "no <h1>"
+    return text_of(match.group(1))
+
+
+def card_titles(response) -> list[str]:
+    """The titles of the ticket cards on a list page, in order."""
+    cards = re.findall(r'<li class="card">(.*?)</li>', page_text(response), re.S)
+    return [
+        text_of(re.search(r'<a href="/tickets/[^"]+">(.*?)</a>', card, re.S).group(1))
+        for card in cards
+    ]
+
+
+def row_statuses(response, kind: str) -> dict[str, str]:
+    """A list page's table: each row's `/<kind>/<id>` link id and the status it reads."""
+    statuses = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", page_text(response), re.S):
+        link = re.search(rf'href="/{kind}/([0-9a-f-]{{36}})"', row)
+        status = re.search(r'<span class="visually-hidden">Status: </span>([^<]+)</span>', row)
+        if link and status:
+            statuses[link.group(1)] = status.group(1).strip()
+    return statuses

@@ -179,3 +179,73 @@ def test_a_forked_process_makes_its_own_client(monkeypatch):
     child = backend.backend_client()
     assert child is not parent
     parent.close()
+
+
+# ------------------------------------------------------------------------------------------
+# A backend that keeps timing out is paused: pages say so at once instead of waiting
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quick_pause(settings):
+    settings.FRONTEND_BACKEND_TIMEOUT = 0.2
+    settings.FRONTEND_BACKEND_TIMEOUTS_BEFORE_PAUSE = 2
+    settings.FRONTEND_BACKEND_PAUSE_SECONDS = 0.5
+
+
+def _time_out(page_request, service: str, times: int) -> None:
+    for _ in range(times):
+        with pytest.raises(BackendUnavailable):
+            backend_call(page_request, service, "GET", "/api/orders")
+
+
+def test_timeouts_in_a_row_pause_the_backend_then_it_is_asked_again(
+    page_request, backend_at, silent_server, answering_server, quick_pause
+):
+    backend_at("orders", silent_server.url)
+    _time_out(page_request, "orders", 2)
+    server = answering_server({"GET /api/orders": Answer(200, [])})
+    backend_at("orders", server.url)
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable) as raised:
+        backend_call(page_request, "orders", "GET", "/api/orders")
+    assert raised.value.reason == "paused after timeouts"
+    assert time.monotonic() - started < 0.1
+    assert server.received == []
+    # After the pause, the backend is asked again, and its answer closes the circuit.
+    time.sleep(0.6)
+    assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []
+    backend_at("orders", silent_server.url)
+    _time_out(page_request, "orders", 1)
+    backend_at("orders", server.url)
+    assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []
+
+
+def test_an_answer_between_timeouts_starts_the_count_again(
+    page_request, backend_at, silent_server, answering_server, quick_pause
+):
+    server = answering_server({"GET /api/orders": Answer(200, [])})
+    for _ in range(3):
+        backend_at("orders", silent_server.url)
+        _time_out(page_request, "orders", 1)
+        backend_at("orders", server.url)
+        backend_call(page_request, "orders", "GET", "/api/orders")
+    assert len(server.received) == 3
+
+
+def test_a_paused_backend_leaves_the_others_alone(
+    page_request, backend_at, silent_server, answering_server, quick_pause
+):
+    backend_at("orders", silent_server.url)
+    _time_out(page_request, "orders", 2)
+    server = answering_server({"GET /api/orders": Answer(200, [])})
+    backend_at("tickets", server.url)
+    backend_call(page_request, "tickets", "GET", "/api/orders")
+
+
+def test_refused_connections_do_not_pause(page_request, backend_at, answering_server, quick_pause):
+    """Refused at once, they hold no thread: the backend is asked again as soon as it is up."""
+    _time_out(page_request, "orders", 3)
+    server = answering_server({"GET /api/orders": Answer(200, [])})
+    backend_at("orders", server.url)
+    assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []
