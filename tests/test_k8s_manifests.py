@@ -2,7 +2,8 @@
 
 What is expected comes from the registry of services (shared/ticketing_shared/registry.py): the
 services that exist (their folder has manage.py), their prefixes, images, databases, which ones
-run a Celery worker and beat, and which one signs tokens. `ticketing-deploy-files` writes the
+run a Celery worker and beat, which ones keep data (the frontend keeps none), and which one signs
+tokens. `ticketing-deploy-files` writes the
 files from the same registry; the first test fails when they are stale, the others check what
 the files do, whoever wrote them.
 
@@ -21,6 +22,7 @@ built-in kustomize) and openssl on PATH.
 import ast
 import base64
 import copy
+import itertools
 import json
 import os
 import re
@@ -57,6 +59,9 @@ def exists(service: Service) -> bool:
 DEPLOYED = tuple(service for service in SERVICES if exists(service))
 DEPLOYED_NAMES = {service.name for service in DEPLOYED}
 WITH_WORKER = tuple(service for service in DEPLOYED if service.runs_worker)
+# Those that keep data, each in a PostgreSQL of its own; the others have no database anything.
+WITH_DATABASE = tuple(service for service in DEPLOYED if service.uses_database)
+WITHOUT_DATABASE = tuple(service for service in DEPLOYED if not service.uses_database)
 # The one service that signs tokens, and so the one allowed to read the private key.
 SIGNING_SERVICE = next(service.name for service in SERVICES if service.signs_tokens)
 
@@ -103,16 +108,16 @@ OPERATOR_SECRETS = {
     "jwt-keys",
     "django-secrets",
     "ticketing-tls",
-    *(f"{service.name}-postgres" for service in DEPLOYED),
+    *(f"{service.name}-postgres" for service in WITH_DATABASE),
     *DEPLOYED_OUTSIDE_SECRETS,
 }
-# Every service's settings (shared/ticketing_shared/settings.py) read these in the cluster.
+# Every service's settings (shared/ticketing_shared/settings.py) read these in the cluster, and
+# DATABASE_URL where the service keeps data.
 REQUIRED_ENV = (
     "TICKETING_ENV",
     "DJANGO_SECRET_KEY",
     "DJANGO_ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
-    "DATABASE_URL",
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "JWT_PUBLIC_KEY_FILE",
@@ -131,7 +136,7 @@ GENERATED_SECRET_FILES = (
     PRIVATE_KEY,
     PUBLIC_KEY,
     *(f"{service.name}-secret-key" for service in DEPLOYED),
-    *(f"{service.name}-postgres-password" for service in DEPLOYED),
+    *(f"{service.name}-postgres-password" for service in WITH_DATABASE),
     *(file for _, _, file in DEPLOYED_OUTSIDE_SECRETS.values()),
 )
 
@@ -476,8 +481,14 @@ def test_each_deployed_service_has_its_workloads_and_nothing_else_runs_our_image
         assert component(web) == "web"
         assert app_container(web)["image"] == service.image
         assert find(docs, "Service", service.name)
-        database = find(docs, "StatefulSet", f"{service.name}-postgres")
-        assert component(database) == "database"
+        if service.uses_database:
+            database = find(docs, "StatefulSet", f"{service.name}-postgres")
+            assert component(database) == "database"
+    databases = {name_of(doc) for doc in docs if component(doc) == "database"}
+    assert databases == {f"{service.name}-postgres" for service in WITH_DATABASE}
+    for service in WITHOUT_DATABASE:
+        postgres = [doc for doc in docs if name_of(doc).startswith(f"{service.name}-postgres")]
+        assert not postgres, f"{service.name} keeps no data: {[name_of(d) for d in postgres]}"
     for workload in app_workloads(docs):
         assert service_of(workload) in DEPLOYED_NAMES, name_of(workload)
         service = SERVICES_BY_NAME[service_of(workload)]
@@ -664,6 +675,64 @@ def test_every_routed_service_reaches_its_web_container(overlay):
         pod_spec = pod_template(selected[0])["spec"]
         target = ports[0].get("targetPort", port)
         assert container_port(pod_spec, target) == APP_PORT
+
+
+# FRONTEND_<NAME>_URL of an API (FRONTEND_BASE_URL is the site's own address).
+BACKEND_URL_VARIABLE = re.compile(r"FRONTEND_(?!BASE_)(?P<service>[A-Z]+)_URL")
+
+
+def test_the_frontend_reads_each_api_at_that_services_web_pods(overlay):
+    """The frontend's pages call the APIs server-side, at FRONTEND_<NAME>_URL (its production
+    settings refuse to start without them): each is the Service of that API's web pods, on
+    their port, by a host name that API's Django allows (any other gets a 400)."""
+    _, docs = overlay
+    frontends = [service for service in DEPLOYED if service.is_catch_all]
+    if not frontends:
+        pytest.skip("no frontend deployed yet")
+    apis = {service.name for service in DEPLOYED if not service.is_catch_all}
+    for frontend in frontends:
+        mine = [w for w in app_workloads(docs) if service_of(w) == frontend.name]
+        for container in (c for workload in mine for c in app_containers(workload)):
+            env = resolve_env(container, docs)
+            urls = {
+                match["service"].lower(): urlsplit(value)
+                for name, value in env.items()
+                if (match := BACKEND_URL_VARIABLE.fullmatch(name))
+            }
+            assert urls.keys() == apis, f"{frontend.name}/{container['name']}: {sorted(urls)}"
+            for api, url in urls.items():
+                where = f"{frontend.name}/{container['name']}: FRONTEND_{api.upper()}_URL"
+                assert url.scheme == "http", where
+                assert url.path in {"", "/"}, f"{where}: the API's own paths are absolute"
+                service = find(docs, "Service", url.hostname)
+                ports = [p for p in service["spec"]["ports"] if p["port"] == (url.port or 80)]
+                assert len(ports) == 1, f"{where}: Service {url.hostname} has no port {url.port}"
+                [web] = selected_by(docs, service)
+                assert web in web_deployments(docs), where
+                assert service_of(web) == api, f"{where} reaches {service_of(web)}"
+                target = ports[0].get("targetPort", ports[0]["port"])
+                assert container_port(pod_template(web)["spec"], target) == APP_PORT, where
+                allowed = resolve_env(app_container(web), docs)["DJANGO_ALLOWED_HOSTS"]
+                assert url.hostname in allowed.split(","), f"{where}: {api} allows {allowed}"
+
+
+def test_the_frontend_names_the_public_address_as_its_base_url(overlay):
+    """Its canonical links and sitemap come from FRONTEND_BASE_URL (required in production),
+    never from the Host a client sends: the ingress's host, over HTTPS."""
+    _, docs = overlay
+    frontends = [service for service in DEPLOYED if service.is_catch_all]
+    if not frontends:
+        pytest.skip("no frontend deployed yet")
+    ingress_hosts = {rule.get("host") for rule in of_kind(docs, "Ingress")[0]["spec"]["rules"]}
+    for workload in app_workloads(docs):
+        if service_of(workload) not in {service.name for service in frontends}:
+            continue
+        for container in app_containers(workload):
+            base_url = urlsplit(resolve_env(container, docs)["FRONTEND_BASE_URL"])
+            where = f"{name_of(workload)}/{container['name']}: {base_url.geturl()}"
+            assert base_url.scheme == "https", where
+            assert base_url.hostname in ingress_hosts, where
+            assert base_url.path in {"", "/"}, where
 
 
 # ---- probes ------------------------------------------------------------------------------------
@@ -942,8 +1011,13 @@ def test_every_service_process_gets_its_settings(overlay):
             env = resolve_env(container, docs)
             where = f"{name_of(workload)}/{container['name']}"
 
-            missing = [name for name in REQUIRED_ENV if name not in env]
+            keeps_data = SERVICES_BY_NAME[service].uses_database
+            required = (*REQUIRED_ENV, "DATABASE_URL") if keeps_data else REQUIRED_ENV
+            missing = [name for name in required if name not in env]
             assert not missing, f"{where}: missing {missing}"
+            if not keeps_data:
+                database_env = [name for name in env if name.startswith("DATABASE_")]
+                assert not database_env, f"{where} keeps no data: {database_env}"
             unexpanded = {k: v for k, v in env.items() if "$(" in v}
             assert not unexpanded, f"{where}: unresolved references {unexpanded}"
 
@@ -980,8 +1054,12 @@ def test_every_service_process_gets_its_settings(overlay):
 
 def test_every_service_uses_its_own_database(overlay):
     _, docs = overlay
+    checked = set()
     for deployment in web_deployments(docs):
         service = SERVICES_BY_NAME[service_of(deployment)]
+        if not service.uses_database:
+            continue
+        checked.add(service.name)
         env = resolve_env(app_container(deployment), docs)
         match = re.fullmatch(
             r"postgres://(?P<user>[^:]+):(?P<password><secret [^>]+>)"
@@ -1008,13 +1086,19 @@ def test_every_service_uses_its_own_database(overlay):
         assert db_service["spec"]["selector"].items() <= (
             pod_template(database)["metadata"]["labels"].items()
         )
+    assert checked == {service.name for service in WITH_DATABASE}
 
 
 def test_migrations_run_first_with_the_same_settings(overlay):
+    """Where the service keeps data; a service that keeps none has nothing to migrate, nor to
+    wait for (and no init container patched in by an overlay, which would have no image)."""
     _, docs = overlay
     for deployment in web_deployments(docs):
         pod_spec = pod_template(deployment)["spec"]
         web = app_container(deployment)
+        if not SERVICES_BY_NAME[service_of(deployment)].uses_database:
+            assert not pod_spec.get("initContainers"), name_of(deployment)
+            continue
         migrate = [c for c in pod_spec.get("initContainers", []) if c["name"] == "migrate"]
         assert len(migrate) == 1, f"{name_of(deployment)}: no migrate init container"
         assert migrate[0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
@@ -1155,6 +1239,15 @@ def test_the_broker_check_catches_a_volatile_queue(rendered):
 # ---- security ----------------------------------------------------------------------------------
 
 
+def test_every_container_names_its_image(overlay):
+    """The schemas let a container leave out its image; a patch that matches a container by
+    name adds one, imageless, to a pod that has none of that name."""
+    _, docs = overlay
+    for workload in workloads(docs):
+        for container in containers(pod_template(workload)["spec"]):
+            assert container.get("image"), f"{name_of(workload)}/{container['name']}: no image"
+
+
 def test_every_container_is_locked_down(overlay):
     _, docs = overlay
     for workload in workloads(docs):
@@ -1237,7 +1330,7 @@ def test_dev_overlay_generates_each_deployed_service_its_secrets(rendered):
     assert secrets == {
         "jwt-keys": {PRIVATE_KEY, PUBLIC_KEY},
         "django-secrets": {f"{service.name}-secret-key" for service in DEPLOYED},
-        **{f"{service.name}-postgres": {"password"} for service in DEPLOYED},
+        **{f"{service.name}-postgres": {"password"} for service in WITH_DATABASE},
         **{secret: {key} for secret, (_, key, _) in DEPLOYED_OUTSIDE_SECRETS.items()},
     }
 
@@ -1286,6 +1379,33 @@ def settings_env(container: dict, docs: list[dict], jwt_dir: Path) -> dict[str, 
         if variable in env:
             env[variable] = str(jwt_dir / Path(env[variable]).name)
     return env | {"DJANGO_STATIC_ROOT": "/app/staticfiles", "PATH": os.environ["PATH"]}
+
+
+def test_every_service_starts_with_the_environment_of_each_of_its_containers(overlay, dev_k8s):
+    """Each service's own settings, loaded with what the cluster gives each of its containers
+    (its web, init, worker and beat ones): production settings refuse to start without what
+    the service needs, the frontend the addresses of the APIs, payments a card processor's key,
+    auth the private key."""
+    name, docs = overlay
+    jwt_dir = dev_k8s / "overlays" / "dev" / "secrets"
+    started: dict[str, set[frozenset]] = {}
+    for workload in app_workloads(docs):
+        service = SERVICES_BY_NAME[service_of(workload)]
+        for container in app_containers(workload):
+            env = settings_env(container, docs, jwt_dir)
+            seen = started.setdefault(service.name, set())
+            # The containers of a service mostly share one environment: each is loaded once.
+            if frozenset(env.items()) in seen:
+                continue
+            result = run(
+                [sys.executable, "-c", "import config.settings"],
+                cwd=REPO / service.directory,
+                env=env,
+            )
+            where = f"{name}: {name_of(workload)}/{container['name']}"
+            assert result.returncode == 0, f"{where}: the settings refuse to start\n{result.stderr}"
+            seen.add(frozenset(env.items()))
+    assert started.keys() == DEPLOYED_NAMES
 
 
 def test_payments_starts_in_each_overlay_with_its_processor(overlay, dev_k8s):
@@ -1432,9 +1552,10 @@ def test_make_dev_secrets_writes_a_matching_key_pair_and_random_values(tmp_path)
     assert private_key.key_size == 2048
     assert private_key.public_key().public_numbers() == public_key.public_numbers()
 
-    for service in DEPLOYED:
+    for service in WITH_DATABASE:
         password = (out / f"{service.name}-postgres-password").read_text()
         assert re.fullmatch(r"[0-9a-f]{32,}", password), "hex, without a newline"
+    for service in DEPLOYED:
         secret_key = (out / f"{service.name}-secret-key").read_text()
         assert len(secret_key) >= 50
         assert not re.search(r"\s", secret_key)
@@ -1636,6 +1757,55 @@ def test_images_name_the_static_files_folder_production_settings_require(dockerf
         assert any(
             keyword == "RUN" and "collectstatic" in arguments for keyword, arguments in instructions
         ), path
+
+
+def collectstatic_step(path: Path) -> tuple[dict[str, str], list[str], str]:
+    """The image's collectstatic RUN: (the variables it sets for the command, the command,
+    the WORKDIR it runs in)."""
+    instructions = dockerfile_instructions(path)
+    [step] = [
+        arguments
+        for keyword, arguments in instructions
+        if keyword == "RUN" and ("collectstatic" in arguments)
+    ]
+    workdir = [arguments for keyword, arguments in instructions if keyword == "WORKDIR"][-1]
+    words = shlex.split(step)
+    assignments = list(itertools.takewhile(lambda word: re.match(r"\w+=", word), words))
+    variables = dict(assignment.split("=", 1) for assignment in assignments)
+    return variables, words[len(assignments) :], workdir
+
+
+def test_each_image_collects_its_static_files_with_the_placeholders_it_gives(dockerfiles, tmp_path):
+    """The image's collectstatic loads the production settings, which refuse to start without
+    the secrets and settings the cluster gives the service: the RUN step gives a placeholder
+    for each (payments' Stripe key, the frontend's API addresses, ...). Run here with exactly
+    what it sets, in the service's folder (no image build needed). The images side by side:
+    each compresses its files, a few seconds."""
+    collecting = {}
+    for image, path in dockerfiles.items():
+        variables, command, workdir = collectstatic_step(path)
+        assert command[:2] == ["python", "manage.py"], f"{path}: {command}"
+        assert workdir == f"/app/{path.parent.name}", f"{path}: WORKDIR {workdir}"
+        static_root = tmp_path / path.parent.name
+        env = {
+            "PATH": os.environ["PATH"],
+            **variables,
+            # The image's ENV sets DJANGO_STATIC_ROOT (test_images_name_the_static_files_...).
+            "DJANGO_STATIC_ROOT": str(static_root),
+        }
+        process = subprocess.Popen(
+            [sys.executable, *command[1:]],
+            cwd=path.parent,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        collecting[image] = (process, static_root)
+    for image, (process, static_root) in collecting.items():
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, f"{image}: collectstatic fails\n{errors[-3000:]}"
+        assert any(static_root.iterdir()), f"{image}: nothing collected"
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():

@@ -7,12 +7,14 @@ import pytest
 import yaml
 
 from ticketing_devtools import deploy_files
+from ticketing_devtools.cli import frontend_backend_urls
 from ticketing_devtools.deploy_files import BLOCK_BEGIN, BLOCK_END, GENERATED, main
-from ticketing_shared.registry import Service
+from ticketing_shared.registry import SERVICES, Service
 
 ALPHA = Service("alpha", "alphas", 9001, runs_worker=True, signs_tokens=True)
 BETA = Service("beta", "betas", 9002, runs_worker=False)
-FRONT = Service("front", None, 9003, runs_worker=False)
+# The catch-all keeps no data, as the real frontend.
+FRONT = Service("front", None, 9003, runs_worker=False, uses_database=False)
 REGISTRY = (ALPHA, BETA, FRONT)
 
 BASE_KUSTOMIZATION = f"""\
@@ -89,9 +91,10 @@ def ingress_paths(repo: Path) -> dict[str, str]:
     return {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
 
 
-def service_files(name: str, *, worker: bool) -> set[str]:
-    files = {"deployment.yaml", "service.yaml", "postgres-statefulset.yaml"}
-    files |= {"postgres-service.yaml", "kustomization.yaml"}
+def service_files(name: str, *, worker: bool, database: bool = True) -> set[str]:
+    files = {"deployment.yaml", "service.yaml", "kustomization.yaml"}
+    if database:
+        files |= {"postgres-statefulset.yaml", "postgres-service.yaml"}
     if worker:
         files |= {"worker-deployment.yaml", "beat-deployment.yaml"}
     return {f"k8s/base/{name}/{file}" for file in files}
@@ -230,6 +233,11 @@ def test_a_service_own_secret_goes_to_its_containers_alone_and_dev_settles_for_n
     for path in ("deployment.yaml", "worker-deployment.yaml", "beat-deployment.yaml"):
         assert "beta-outside" not in (repo / "k8s/base/alpha" / path).read_text(), path
     assert "# Beta's outside account.\n" in (repo / "k8s/base/beta/deployment.yaml").read_text()
+    # Its production settings refuse to start without it, collectstatic's too.
+    assert (
+        "    BETA_API_KEY=collectstatic-only \\\n" in (repo / "beta_service/Dockerfile").read_text()
+    )
+    assert "BETA_API_KEY" not in (repo / "alpha_service/Dockerfile").read_text()
 
     (dev,) = load(repo, "k8s/overlays/dev/kustomization.yaml")
     generators = {generator["name"]: generator["files"] for generator in dev["secretGenerator"]}
@@ -238,7 +246,7 @@ def test_a_service_own_secret_goes_to_its_containers_alone_and_dev_settles_for_n
         {"name": "ticketing-common", "behavior": "merge", "literals": ["BETA_PROCESSOR=fake"]}
     ]
     script = (repo / "k8s/make-dev-secrets").read_text()
-    assert "SERVICES=(alpha beta)\nOUTSIDE_SECRETS=(beta-outside-key)\n" in script
+    assert "OUTSIDE_SECRETS=(beta-outside-key)\n" in script
     assert check(repo, capsys, services=REGISTRY)[0] == 1, "the default extras name no beta"
 
     # Without extras, nothing of them is left.
@@ -247,6 +255,149 @@ def test_a_service_own_secret_goes_to_its_containers_alone_and_dev_settles_for_n
     (dev,) = load(repo, "k8s/overlays/dev/kustomization.yaml")
     assert "configMapGenerator" not in dev
     assert "OUTSIDE_SECRETS=()\n" in (repo / "k8s/make-dev-secrets").read_text()
+
+
+def containers_of(repo: Path, path: str) -> list[dict]:
+    """The Deployment's containers, init containers first (YAML aliases resolved)."""
+    (deployment,) = load(repo, path)
+    pod = deployment["spec"]["template"]["spec"]
+    return [*pod.get("initContainers", []), *pod["containers"]]
+
+
+def env_names(container: dict) -> list[str]:
+    return [variable["name"] for variable in container["env"]]
+
+
+def test_a_service_own_settings_reach_every_container_and_its_image_build(repo):
+    """Settings of a service's own (DEPLOY_EXTRAS: the frontend's API addresses) are set in
+    every container of it, under their comment, no other service's; its production settings
+    refuse to start without them, so its image's collectstatic gets a placeholder for each."""
+    add_service_folder(repo, BETA)
+    extras = {
+        "alpha": deploy_files.DeployExtras(
+            settings=(
+                deploy_files.PlainSetting(
+                    "ALPHA_BETA_URL", "http://beta:8000", comment="Where alpha finds beta."
+                ),
+                deploy_files.PlainSetting("ALPHA_MODE", "cluster"),
+            ),
+        )
+    }
+    assert main(["--repo", str(repo)], services=REGISTRY, extras=extras) == 0
+
+    for path in ("deployment.yaml", "worker-deployment.yaml", "beat-deployment.yaml"):
+        for container in containers_of(repo, f"k8s/base/alpha/{path}"):
+            settings = {v["name"]: v.get("value") for v in container["env"]}
+            assert settings["ALPHA_BETA_URL"] == "http://beta:8000", (path, container["name"])
+            assert settings["ALPHA_MODE"] == "cluster", (path, container["name"])
+    text = (repo / "k8s/base/alpha/deployment.yaml").read_text()
+    assert "# Where alpha finds beta.\n            - name: ALPHA_BETA_URL\n" in text
+    assert "value: http://beta:8000\n            - name: ALPHA_MODE\n" in text, "no comment"
+    assert "ALPHA_" not in (repo / "k8s/base/beta/deployment.yaml").read_text()
+    dockerfile = (repo / "alpha_service/Dockerfile").read_text()
+    assert "    ALPHA_BETA_URL=collectstatic-only \\\n    ALPHA_MODE=collectstatic-only \\\n" in (
+        dockerfile
+    )
+    assert "ALPHA_" not in (repo / "beta_service/Dockerfile").read_text()
+
+
+def test_the_frontend_finds_each_api_at_its_service_as_the_runner_tells_it_its_ports():
+    """The cluster's FRONTEND_<NAME>_URL are the runner's (`frontend_backend_urls`), each at
+    the API's Service and the port every pod listens on; its public address is the ingress's
+    host, over HTTPS."""
+    settings = {
+        setting.variable: setting.value
+        for setting in deploy_files.DEPLOY_EXTRAS["frontend"].settings
+    }
+
+    assert settings.pop("FRONTEND_BASE_URL") == "https://$(PUBLIC_HOST)"
+    assert settings.keys() == frontend_backend_urls(SERVICES).keys()
+    assert settings == {
+        f"FRONTEND_{service.name.upper()}_URL": f"http://{service.name}:8000"
+        for service in SERVICES
+        if not service.is_catch_all
+    }
+    assert settings.keys() == {
+        "FRONTEND_AUTH_URL",
+        "FRONTEND_TICKETS_URL",
+        "FRONTEND_ORDERS_URL",
+        "FRONTEND_PAYMENTS_URL",
+    }
+
+
+def no_database_anything(repo: Path, name: str) -> list[str]:
+    """The lines of a service's generated files that speak of a database: its own PostgreSQL,
+    DATABASE_* settings, migrations, the label the production patches of those select by."""
+    files = [repo / f"{name}_service/Dockerfile", *(repo / "k8s/base" / name).iterdir()]
+    files += [repo / "k8s/overlays/dev/kustomization.yaml", repo / "k8s/make-dev-secrets"]
+    words = re.compile(rf"{name}-postgres|DATABASE_|migrat|uses-database", re.IGNORECASE)
+    found = []
+    for path in files:
+        text = path.read_text()
+        if path.parent.name != name and path.name != "Dockerfile":
+            # A shared file: only what names this service.
+            text = "\n".join(line for line in text.splitlines() if name in line)
+        found += [
+            f"{path.name}: {line.strip()}" for line in text.splitlines() if words.search(line)
+        ]
+    return found
+
+
+def test_a_service_that_keeps_no_data_gets_no_database_anything(repo, capsys):
+    """No PostgreSQL, password or DATABASE_URL; no migrations to run first: the web container
+    is alone in its pod and holds its settings itself."""
+    add_service_folder(repo, FRONT)
+    assert generate(repo) == 0
+
+    assert {p for p in generated_files(repo) if "front" in p} == {
+        *service_files("front", worker=False, database=False),
+        "front_service/Dockerfile",
+    }
+    assert no_database_anything(repo, "front") == []
+    [web] = containers_of(repo, "k8s/base/front/deployment.yaml")
+    assert web["name"] == "web"
+    assert env_names(web) == ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"]
+    assert web["envFrom"] == [{"configMapRef": {"name": "ticketing-common"}}]
+    assert web["securityContext"]["readOnlyRootFilesystem"] is True
+    assert [mount["mountPath"] for mount in web["volumeMounts"]] == [
+        "/var/run/secrets/ticketing/jwt",
+        "/tmp",  # noqa: S108 (the pod's own emptyDir)
+    ]
+    (kustomization,) = load(repo, "k8s/base/front/kustomization.yaml")
+    assert kustomization["resources"] == ["deployment.yaml", "service.yaml"]
+    (dev,) = load(repo, "k8s/overlays/dev/kustomization.yaml")
+    generators = {generator["name"]: generator["files"] for generator in dev["secretGenerator"]}
+    assert "front-secret-key=secrets/front-secret-key" in generators["django-secrets"]
+    assert "front-postgres" not in generators
+    script = (repo / "k8s/make-dev-secrets").read_text()
+    assert "SERVICES=(alpha front)\nSERVICES_WITH_DATABASE=(alpha)\n" in script
+
+    # A service that keeps data still has all of it: the check above is looking at the right
+    # things.
+    assert len(no_database_anything(repo, "alpha")) > 10
+    migrate, _ = containers_of(repo, "k8s/base/alpha/deployment.yaml")
+    assert migrate["name"] == "migrate"
+    assert "DATABASE_URL" in env_names(migrate)
+    assert check(repo, capsys) == (0, [])
+
+
+def test_a_worker_of_a_service_that_keeps_no_data_waits_for_no_migrations(repo):
+    gamma = Service("gamma", "gammas", 9004, runs_worker=True, uses_database=False)
+    add_service_folder(repo, gamma)
+    assert generate(repo, services=(*REGISTRY, gamma)) == 0
+
+    assert no_database_anything(repo, "gamma") == []
+    for path in ("deployment.yaml", "worker-deployment.yaml", "beat-deployment.yaml"):
+        [container] = containers_of(repo, f"k8s/base/gamma/{path}")
+        assert env_names(container) == ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"], path
+        assert container["volumeMounts"], path
+    (worker,) = load(repo, "k8s/base/gamma/worker-deployment.yaml")
+    assert "its database" not in (repo / "k8s/base/gamma/worker-deployment.yaml").read_text()
+    assert worker["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+    # alpha's worker, which has a database, still waits for its migrations.
+    wait, worker_container = containers_of(repo, "k8s/base/alpha/worker-deployment.yaml")
+    assert wait["name"] == "wait-for-migrations"
+    assert wait["env"] == worker_container["env"]
 
 
 def test_a_worker_and_a_single_beat_for_a_service_that_runs_them(repo):

@@ -6,13 +6,15 @@
 
 The registry (shared/ticketing_shared/registry.py) lists the services; one is deployed once its
 folder has manage.py. From that list come each service's Kubernetes folder (web, worker and
-beat Deployments, Service, PostgreSQL), the ingress, the dev overlay's secrets, skaffold.yaml and
-every service's Dockerfile, whose list of workspace members comes from the root pyproject.toml.
+beat Deployments, Service, and PostgreSQL for a service that keeps data), the ingress, the dev
+overlay's secrets, skaffold.yaml and every service's Dockerfile, whose list of workspace members
+comes from the root pyproject.toml.
 Two hand-written files keep a generated block between markers: k8s/base/kustomization.yaml (its
-resources) and k8s/make-dev-secrets (its SERVICES and OUTSIDE_SECRETS). What a service needs
-beyond its registry entry (a Secret of its own, such as payments' Stripe key, and the settings
-the dev overlay gives it instead) is said once in DEPLOY_EXTRAS below, never in a template by
-the service's name. The production overlay is not generated:
+resources) and k8s/make-dev-secrets (its SERVICES, SERVICES_WITH_DATABASE and OUTSIDE_SECRETS).
+What a service needs beyond its registry entry (a Secret of its own, such as payments' Stripe
+key, and the settings the dev overlay gives it instead; settings of its own, such as where the
+frontend finds the APIs) is said once in DEPLOY_EXTRAS below, never in a template by the
+service's name. The production overlay is not generated:
 its patches select workloads by label, so they name no service, and its kustomization.yaml is
 the operator's to edit (`kustomize edit set image`).
 
@@ -148,10 +150,23 @@ class SecretSetting:
 
 
 @dataclass(frozen=True)
+class PlainSetting:
+    """A setting every container of one service gets as it is (no secret), besides
+    ticketing-common: what only the cluster knows, such as where the frontend finds the APIs.
+    The value may refer to ticketing-common's variables, `$(PUBLIC_HOST)`."""
+
+    variable: str
+    value: str
+    # Why, a comment above it in the service's manifests; none under one that says it already.
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class DeployExtras:
     """What a service's deployment needs that its registry entry does not say."""
 
     secrets: tuple[SecretSetting, ...] = ()
+    settings: tuple[PlainSetting, ...] = ()
     # Settings the dev overlay adds to ticketing-common (which every pod reads, so they are
     # named after the service that reads them): what lets the service run there without the
     # outside keys that make-dev-secrets cannot make.
@@ -160,8 +175,40 @@ class DeployExtras:
 
 NO_EXTRAS = DeployExtras()
 
+
 # By service name; a service not listed needs nothing more.
+def _frontend_settings() -> tuple[PlainSetting, ...]:
+    """The site's public address, and FRONTEND_<NAME>_URL for each API, as the frontend's
+    settings read them (and as the local runner sets them); production refuses to start
+    without any of them."""
+    apis = [service for service in SERVICES if not service.is_catch_all]
+    return (
+        PlainSetting(
+            "FRONTEND_BASE_URL",
+            "https://$(PUBLIC_HOST)",
+            comment=(
+                "The site's public address, for canonical links and the sitemap (never the Host "
+                "a client sends)."
+            ),
+        ),
+        *(
+            PlainSetting(
+                f"FRONTEND_{service.name.upper()}_URL",
+                f"http://{service.name}:{APP_PORT}",
+                comment=""
+                if index
+                else (
+                    "Where the pages read each API, server-side: its Service, directly (no hop "
+                    "through the ingress)."
+                ),
+            )
+            for index, service in enumerate(apis)
+        ),
+    )
+
+
 DEPLOY_EXTRAS: Mapping[str, DeployExtras] = {
+    "frontend": DeployExtras(settings=_frontend_settings()),
     "payments": DeployExtras(
         secrets=(
             SecretSetting(
@@ -248,6 +295,11 @@ def _container_settings(service: Service, extras: DeployExtras, *, anchors: bool
     """envFrom, env, securityContext and volumeMounts: the same in every container of a
     service, so that its web, migrations, worker and beat see one configuration."""
     private_key = fragment("container-env-private-key.yaml") if service.signs_tokens else ""
+    database_env = (
+        render(fragment("container-env-database.yaml"), **_service_values(service))
+        if service.uses_database
+        else ""
+    )
     secrets = fragments(
         "container-env-secret.yaml",
         (
@@ -259,10 +311,23 @@ def _container_settings(service: Service, extras: DeployExtras, *, anchors: bool
             for secret in extras.secrets
         ),
     )
+    plain_settings = fragments(
+        "container-env-setting.yaml",
+        (
+            {
+                "comment": _comment(setting.comment),
+                "variable": setting.variable,
+                "value": setting.value,
+            }
+            for setting in extras.settings
+        ),
+    )
     env = render(
         fragment("container-env.yaml"),
+        database_env=database_env,
         private_key=private_key,
         secrets=secrets,
+        plain_settings=plain_settings,
         **_service_values(service),
     )
     anchor_names = {
@@ -290,7 +355,30 @@ def _pod_values(service: Service, extras: DeployExtras) -> dict[str, str]:
         "settings": _container_settings(service, extras, anchors=True),
         "settings_aliases": fragment("container-settings-aliases.yaml"),
         "security_aliases": fragment("container-security-aliases.yaml"),
+        "database_label": fragment("database-label.yaml") if service.uses_database else "",
         "volumes": render(fragment("pod-volumes.yaml"), private_key_item=private_key_item),
+    }
+
+
+def _containers_values(
+    service: Service, extras: DeployExtras, pod: Mapping[str, str], database_init: str
+) -> dict[str, str]:
+    """A web or worker Deployment's containers. Where the service keeps data, the init
+    container `database_init` (a fragment's text: migrating, or waiting for the migrations)
+    comes first and holds the settings (anchors) the main container refers to; else the main
+    container is alone in its pod, with the settings of its own."""
+    if service.uses_database:
+        return {
+            **pod,
+            "init_containers": render(database_init, **pod),
+            "container_settings": pod["settings_aliases"],
+            "container_security": pod["security_aliases"],
+        }
+    return {
+        **pod,
+        "init_containers": "",
+        "container_settings": _container_settings(service, extras, anchors=False),
+        "container_security": "",
     }
 
 
@@ -298,25 +386,26 @@ def service_files(service: Service, extras: DeployExtras = NO_EXTRAS) -> dict[Pa
     """A service's folder in k8s/base/: its workloads, their Services, its kustomization."""
     folder = BASE / service.name
     pod = _pod_values(service, extras)
-    pg_isready = ["pg_isready", "-h", "127.0.0.1", "-U", service.name, "-d", service.database]
+    migrations = ", after its migrations" if service.uses_database else ""
     files = {
         folder / "deployment.yaml": render(
             template("web-deployment.yaml"),
-            header=header(
-                f"The {service.name} service's web processes (gunicorn), after its migrations."
-            ),
-            **pod,
+            header=header(f"The {service.name} service's web processes (gunicorn){migrations}."),
+            **_containers_values(service, extras, pod, fragment("web-init-migrate.yaml")),
         ),
         folder / "service.yaml": render(template("web-service.yaml"), header=header(), **pod),
     }
     if service.runs_worker:
+        talks_to = "the broker and its database" if service.uses_database else "the broker"
         files[folder / "worker-deployment.yaml"] = render(
             template("worker-deployment.yaml"),
             header=header(
                 f"The {service.name} service's Celery worker: the events it consumes and its own "
-                "tasks. No Service and no port: it talks to the broker and its database only."
+                f"tasks. No Service and no port: it talks to {talks_to} only."
             ),
-            **pod,
+            **_containers_values(
+                service, extras, pod, fragment("worker-init-wait-for-migrations.yaml")
+            ),
         )
         files[folder / "beat-deployment.yaml"] = render(
             template("beat-deployment.yaml"),
@@ -327,22 +416,29 @@ def service_files(service: Service, extras: DeployExtras = NO_EXTRAS) -> dict[Pa
             # Alone in its pod: no other container refers to anchors.
             **{**pod, "settings": _container_settings(service, extras, anchors=False)},
         )
-    files[folder / "postgres-statefulset.yaml"] = render(
-        template("postgres-statefulset.yaml"),
-        header=header(f"The {service.name} service's own PostgreSQL, database {service.database}."),
-        pg_isready="[" + ", ".join(f'"{arg}"' for arg in pg_isready) + "]",
-        **pod,
-    )
-    files[folder / "postgres-service.yaml"] = render(
-        template("postgres-service.yaml"), header=header(), **pod
-    )
+    if service.uses_database:
+        pg_isready = ["pg_isready", "-h", "127.0.0.1", "-U", service.name, "-d", service.database]
+        files[folder / "postgres-statefulset.yaml"] = render(
+            template("postgres-statefulset.yaml"),
+            header=header(
+                f"The {service.name} service's own PostgreSQL, database {service.database}."
+            ),
+            pg_isready="[" + ", ".join(f'"{arg}"' for arg in pg_isready) + "]",
+            **pod,
+        )
+        files[folder / "postgres-service.yaml"] = render(
+            template("postgres-service.yaml"), header=header(), **pod
+        )
     workloads_and_services = [path.name for path in files]
+    parts = [
+        "its web processes",
+        *(["its Celery worker and beat"] if service.runs_worker else []),
+        *(["its own PostgreSQL"] if service.uses_database else []),
+    ]
+    what = " and ".join(parts) if len(parts) < 3 else f"{', '.join(parts[:-1])}, and {parts[-1]}"
     files[folder / "kustomization.yaml"] = render(
         template("service-kustomization.yaml"),
-        header=header(
-            f"The {service.name} service: its web processes, its Celery worker and beat (where it "
-            "has them) and its own PostgreSQL."
-        ),
+        header=header(f"The {service.name} service: {what}."),
         resources=_yaml_list(workloads_and_services),
     )
     return files
@@ -434,6 +530,7 @@ def dev_kustomization(services: Sequence[Service], extras: Sequence[DeployExtras
         {"secret": f"{service.name}-postgres", "key": "password"}
         | {"file": f"{service.name}-postgres-password"}
         for service in services
+        if service.uses_database
     ] + [
         {"secret": secret.secret, "key": secret.variable, "file": secret.dev_file}
         for each in extras
@@ -459,7 +556,7 @@ def skaffold(services: Sequence[Service]) -> str:
         template("skaffold.yaml"),
         header=header(
             "Local development on a cluster with ingress-nginx (minikube, kind, Docker Desktop):\n"
-            "  skaffold dev        then open https://ticketing.local/api/users/currentuser\n"
+            "  skaffold dev        then open https://ticketing.local/\n"
             "Before rendering, the hook below runs k8s/make-dev-secrets, which writes the "
             "git-ignored development secrets once (k8s/overlays/dev/secrets/) and keeps them "
             "afterwards.\n\n"
@@ -484,7 +581,19 @@ def dockerfile_path(service: Service) -> str:
     return f"{service.directory}/Dockerfile"
 
 
-def dockerfile(service: Service, members: Sequence[str]) -> str:
+def collectstatic_placeholders(service: Service, extras: DeployExtras) -> list[str]:
+    """What the production settings of the service refuse to start without, and so what the
+    image's collectstatic is given a placeholder for: the keys, its own secrets and settings."""
+    variables = ["DJANGO_SECRET_KEY", "JWT_PUBLIC_KEY"]
+    if service.signs_tokens:
+        variables.append("JWT_PRIVATE_KEY")
+    variables += [secret.variable for secret in extras.secrets]
+    variables += [setting.variable for setting in extras.settings]
+    return variables
+
+
+def dockerfile(service: Service, members: Sequence[str], extras: DeployExtras = NO_EXTRAS) -> str:
+    placeholders = collectstatic_placeholders(service, extras)
     return render(
         template("Dockerfile"),
         header=header(
@@ -498,7 +607,7 @@ def dockerfile(service: Service, members: Sequence[str]) -> str:
         package=service.package,
         shared=SHARED_DIRECTORY,
         directory=service.directory,
-        private_key="JWT_PRIVATE_KEY=collectstatic-only \\" if service.signs_tokens else "",
+        placeholders="\n".join(f"{variable}=collectstatic-only \\" for variable in placeholders),
         port=str(APP_PORT),
     )
 
@@ -512,9 +621,11 @@ def base_resources_block(services: Sequence[Service]) -> str:
 
 
 def dev_secrets_block(services: Sequence[Service], extras: Sequence[DeployExtras]) -> str:
+    with_database = [service.name for service in services if service.uses_database]
     outside = [secret.dev_file for each in extras for secret in each.secrets]
     return (
         f"SERVICES=({' '.join(service.name for service in services)})\n"
+        f"SERVICES_WITH_DATABASE=({' '.join(with_database)})\n"
         f"OUTSIDE_SECRETS=({' '.join(outside)})"
     )
 
@@ -548,7 +659,7 @@ def expected_files(
     files: dict[Path, str] = {}
     for service, service_extras in zip(deployed, deployed_extras, strict=True):
         files |= service_files(service, service_extras)
-        files[Path(dockerfile_path(service))] = dockerfile(service, members)
+        files[Path(dockerfile_path(service))] = dockerfile(service, members, service_extras)
     files[INGRESS] = ingress(deployed, host)
     files[PRODUCTION_INGRESS_TLS] = ingress_tls(host)
     files[DEV_KUSTOMIZATION] = dev_kustomization(deployed, deployed_extras)
