@@ -7,6 +7,7 @@ from ticketing_devtools.cli import (
     banner,
     dev_arguments,
     django_env,
+    frontend_backend_urls,
     is_usual_run,
     run_state,
     service_processes,
@@ -15,7 +16,7 @@ from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState
 from ticketing_devtools.private_redis import PrivateRedis
 from ticketing_devtools.services import relocated
-from ticketing_shared.registry import SERVICES_BY_NAME
+from ticketing_shared.registry import SERVICES, SERVICES_BY_NAME
 
 AUTH = SERVICES_BY_NAME["auth"]
 TICKETS = SERVICES_BY_NAME["tickets"]
@@ -38,6 +39,63 @@ def test_only_auth_gets_the_private_key(tmp_path):
         assert env["PYTHONUNBUFFERED"] == "1"
     assert auth["DATABASE_URL"] == "postgres://postgres@127.0.0.1:5432/ticketing_auth"
     assert tickets["DATABASE_URL"] == "postgres://postgres@127.0.0.1:5432/ticketing_tickets"
+
+
+def test_the_frontend_gets_no_database_and_this_runs_apis(tmp_path):
+    """It keeps no data: no DATABASE_URL (the runner creates and migrates none for it). It
+    reads the APIs at this run's ports, whatever the user's environment says."""
+    base = {
+        "FRONTEND_AUTH_URL": "http://elsewhere.example:9999",
+        "DATABASE_URL": "postgres://me@elsewhere/db",
+        "PATH": "/x",
+    }
+
+    env = django_env(
+        FRONTEND, LocalState(tmp_path), "s", base=base, backend_urls=frontend_backend_urls(SERVICES)
+    )
+
+    assert "DATABASE_URL" not in env
+    assert {name: value for name, value in env.items() if name.startswith("FRONTEND_")} == {
+        "FRONTEND_AUTH_URL": "http://127.0.0.1:8001",
+        "FRONTEND_TICKETS_URL": "http://127.0.0.1:8002",
+        "FRONTEND_ORDERS_URL": "http://127.0.0.1:8003",
+        "FRONTEND_PAYMENTS_URL": "http://127.0.0.1:8004",
+    }
+    assert "JWT_PRIVATE_KEY_FILE" not in env
+    assert env["JWT_PUBLIC_KEY_FILE"] == str(tmp_path / "keys/jwt-public.pem")
+    assert env["TRUSTED_PROXY_COUNT"] == "1"
+    assert env["PATH"] == "/x"
+
+
+def test_a_copys_frontend_reads_the_copys_apis(tmp_path):
+    copy = relocated(SERVICES, port_base=21001, database_suffix="_copy")
+    [frontend] = [service for service in copy if service.is_catch_all]
+    # What the user's environment says points at the usual run: the copy's ports win.
+    base = {"FRONTEND_TICKETS_URL": "http://127.0.0.1:8002"}
+
+    env = django_env(
+        frontend, LocalState(tmp_path), "s", base=base, backend_urls=frontend_backend_urls(copy)
+    )
+
+    assert frontend_backend_urls(copy) == {
+        "FRONTEND_AUTH_URL": "http://127.0.0.1:21001",
+        "FRONTEND_TICKETS_URL": "http://127.0.0.1:21002",
+        "FRONTEND_ORDERS_URL": "http://127.0.0.1:21003",
+        "FRONTEND_PAYMENTS_URL": "http://127.0.0.1:21004",
+    }
+    assert env["FRONTEND_TICKETS_URL"] == "http://127.0.0.1:21002"
+    assert "DATABASE_URL" not in env
+
+
+def test_only_the_services_that_exist_are_the_frontends_apis():
+    """Before a service is written, the frontend is told nothing of it (its settings fall back
+    on the usual port); the frontend itself is no API."""
+    existing = [SERVICES_BY_NAME[name] for name in ("auth", "tickets", "frontend")]
+
+    assert frontend_backend_urls(existing) == {
+        "FRONTEND_AUTH_URL": "http://127.0.0.1:8001",
+        "FRONTEND_TICKETS_URL": "http://127.0.0.1:8002",
+    }
 
 
 def test_the_local_state_of_a_checkout_is_its_dot_local(tmp_path):

@@ -35,6 +35,8 @@ REPO = find_repo_root()
 NOT_FOUND = {"errors": [{"message": "Not Found"}]}
 PASSWORD = "correct-Horse-battery-9"
 SCRIPT = re.compile(r'<script src="(/api/users/static/[^"]+\.js)"')
+# The frontend's stylesheet, under the root's /static/ (hashed once collected).
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="(/static/[^"]+\.css)"')
 
 
 # What a developer's own run, if one is running meanwhile, keeps rewriting in its state
@@ -194,6 +196,32 @@ def get_until_answered(run: SystemCopy, url: str, timeout: float = 30) -> reques
         time.sleep(0.25)
 
 
+def assert_the_frontend_serves_the_rest(run: SystemCopy) -> requests.Response:
+    """Whatever no service claims, outside /api/ and /admin/, is the frontend's: `/` is its
+    landing page (HTML), which lists the tickets of this copy's own tickets API (the gateway's
+    request id reaches that service's log), and a path it has no page for its HTML 404."""
+    frontend_port = run.service_ports["frontend"]
+    home = get_until_answered(run, run.url("/"))
+    assert home.status_code == 200, run.explain(home)
+    assert home.headers["Content-Type"].startswith("text/html"), run.explain(home)
+    assert "<html" in home.text, run.explain(home)
+    request_id = home.headers.get("X-Request-ID")
+    assert request_id, home.headers
+    wait_for_log(
+        run,
+        re.compile(
+            rf"^gateway +\| .*GET / .*upstream=127\.0\.0\.1:{frontend_port} .*id={request_id}$",
+            re.M,
+        ),
+    )
+    wait_for_log(run, re.compile(rf'^tickets +\| \{{.*"request_id": "{request_id}"', re.M))
+
+    not_routed = requests.get(run.url("/not-routed"), timeout=10)
+    assert not_routed.status_code == 404, run.explain(not_routed)
+    assert not_routed.headers["Content-Type"].startswith("text/html"), run.explain(not_routed)
+    return home
+
+
 def bound_queues(client: redis.Redis) -> set[str]:
     """The queues some worker has bound in this broker (kombu's Redis transport keeps each
     exchange's bindings in a set `_kombu.binding.<exchange>` of `key<sep>pattern<sep>queue`)."""
@@ -272,13 +300,13 @@ def test_dev_serves_auth_behind_the_gateway_and_stops_on_ctrl_c(start_dev):
     after = session.get(run.url("/api/users/currentuser"), timeout=10)
     assert after.json() == {"currentUser": None}, run.explain(after)
 
-    missing = requests.get(run.url("/api/users/nope"), timeout=10)
-    assert missing.status_code == 404, run.explain(missing)
-    assert missing.json() == NOT_FOUND, run.explain(missing)
-    # A path no API claims is the frontend's (the gateway's catch-all): its own 404 page.
-    not_routed = requests.get(run.url("/not-routed"), timeout=10)
-    assert not_routed.status_code == 404, run.explain(not_routed)
-    assert not_routed.headers["Content-Type"].startswith("text/html"), run.explain(not_routed)
+    # A path under /api/ or /admin/ that no service claims is the gateway's JSON 404 (contract
+    # section 1), never the frontend's page; any other path no API claims is the frontend's.
+    for path in ("/api/users/nope", "/api/foo", "/admin/foo"):
+        missing = requests.get(run.url(path), timeout=10)
+        assert missing.status_code == 404, run.explain(missing)
+        assert missing.json() == NOT_FOUND, run.explain(missing)
+    assert_the_frontend_serves_the_rest(run)
 
     docs = requests.get(run.url("/api/users/docs"), timeout=10)
     assert docs.status_code == 200, run.explain(docs)
@@ -330,6 +358,14 @@ def test_dev_under_gunicorn_serves_signup_and_static_files(start_dev):
     assert script.status_code == 200, run.explain(script)
     # Collected into the run's own state directory, not the checkout.
     assert (run.state_dir / "static" / "auth").is_dir()
+    # The frontend's pages and their static files, at the root, through the gateway.
+    home = assert_the_frontend_serves_the_rest(run)
+    [stylesheet] = STYLESHEET.findall(home.text)
+    assert stylesheet != "/static/web/site.css", "a hashed name, from the collected files"
+    css = requests.get(run.url(stylesheet), timeout=10)
+    assert css.status_code == 200, run.explain(css)
+    assert css.headers["Content-Type"].startswith("text/css"), run.explain(css)
+    assert (run.state_dir / "static" / "frontend").is_dir()
 
     assert_stopped_cleanly(run)
 
@@ -353,9 +389,16 @@ def test_setup_only_prepares_its_own_database_and_state_and_exits(start_dev):
     conf = (run.state_dir / "gateway" / "nginx.conf").read_text()
     for name, port in run.service_ports.items():
         assert f"proxy_pass http://127.0.0.1:{port};" in conf, name
-        if name not in run.databases:
-            continue  # the frontend keeps no database
-        # Every service's database is migrated (tickets' first migration creates pg_trgm).
+        if not SERVICES_BY_NAME[name].uses_database:
+            # The frontend keeps no data: no database made or migrated, none in its env file
+            # (the user's DATABASE_URL included).
+            assert name not in run.databases, name
+            suffix = run.databases["auth"].removeprefix(SERVICES_BY_NAME["auth"].database)
+            assert not infra.database_exists(SERVICES_BY_NAME[name].database + suffix), name
+            assert f"Migrating {name}" not in run.log_text()
+            assert "DATABASE_URL" not in (run.state_dir / "env" / f"{name}.env").read_text()
+            continue
+        # Every other service's database is migrated (tickets' first creates pg_trgm).
         check = manage_py_migrate_check(run, name)
         assert check.returncode == 0, (
             f"{name}: `manage.py migrate --check` exited {check.returncode} (1: migrations not "

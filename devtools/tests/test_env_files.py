@@ -13,6 +13,7 @@ from ticketing_shared.registry import SERVICES_BY_NAME
 
 AUTH = SERVICES_BY_NAME["auth"]
 TICKETS = SERVICES_BY_NAME["tickets"]
+FRONTEND = SERVICES_BY_NAME["frontend"]
 
 
 def read_back(path, monkeypatch) -> dict[str, str]:
@@ -55,6 +56,25 @@ def test_only_the_token_signer_gets_the_private_key_and_the_usual_run_no_redis(
         "DATABASE_URL",
         "JWT_PUBLIC_KEY_FILE",
         "DJANGO_SECRET_KEY",
+    }
+
+
+def test_the_frontends_file_names_no_database(tmp_path, monkeypatch):
+    """It keeps no data: `manage.py` in its folder is told of no database, the copy's Redis and
+    keys all the same."""
+    state = LocalState(tmp_path / "copy")
+    [frontend] = relocated([FRONTEND], port_base=21001, database_suffix="_copy")
+    redis = PrivateRedis(21006, state.redis_dir)
+    env = django_env(frontend, state, "the-secret", base={}, redis_urls=redis.urls())
+    path = state.env_dir / "frontend.env"
+
+    env_file_write(path, "frontend", env)
+
+    assert read_back(path, monkeypatch) == {
+        "REDIS_URL": "redis://127.0.0.1:21006/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:21006/0",
+        "JWT_PUBLIC_KEY_FILE": str(state.keys_dir / "jwt-public.pem"),
+        "DJANGO_SECRET_KEY": "the-secret",
     }
 
 

@@ -86,7 +86,12 @@ def django_env(
     }
     if service.uses_database:
         runners["DATABASE_URL"] = database_url(service, base)
-    return {**ours, **base, **runners, **(backend_urls or {})}
+    env = {**ours, **base, **runners, **(backend_urls or {})}
+    if not service.uses_database:
+        # The user's own DATABASE_URL is no service's (see database_url), and this one keeps no
+        # data: nothing (its env file included) may say it has a database.
+        env.pop("DATABASE_URL", None)
+    return env
 
 
 def frontend_backend_urls(services: Sequence[Service]) -> dict[str, str]:

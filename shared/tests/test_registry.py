@@ -41,6 +41,30 @@ def test_a_services_database_is_named_after_it_unless_given():
     assert replace(default, database="ticketing_sample_copy").database == "ticketing_sample_copy"
 
 
+def test_the_frontend_is_the_one_catch_all_and_keeps_no_data():
+    """It has no API or admin prefix (the gateway sends it every path no other service
+    claims), runs no worker, and reads the other services' APIs rather than a database."""
+    frontend = service_get("frontend")
+
+    assert [service.name for service in SERVICES if service.is_catch_all] == ["frontend"]
+    assert (frontend.api_prefix, frontend.admin_prefix) == (None, None)
+    assert frontend.prefixes == (CATCH_ALL,)
+    assert not frontend.runs_worker
+    assert not frontend.signs_tokens
+    assert [service.name for service in SERVICES if not service.uses_database] == ["frontend"]
+    assert (frontend.directory, frontend.package, frontend.image) == (
+        "frontend_service",
+        "frontend-service",
+        "ticketing/frontend-service",
+    )
+
+
+def test_a_service_keeps_data_unless_its_entry_says_otherwise():
+    assert Service("sample", "samples", 9001, runs_worker=False).uses_database
+    assert service_for_settings("sample").uses_database
+    assert not Service("sample", None, 9001, runs_worker=False, uses_database=False).uses_database
+
+
 def test_only_auth_signs_tokens():
     assert [service.name for service in SERVICES if service.signs_tokens] == ["auth"]
 

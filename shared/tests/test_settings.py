@@ -151,6 +151,18 @@ def test_a_service_is_routed_as_the_registry_says(monkeypatch):
     assert [queue.name for queue in settings["CELERY_TASK_QUEUES"]] == ["auth.events", "auth.tasks"]
 
 
+def test_the_catch_all_lives_at_the_root(monkeypatch):
+    """The frontend has no API or admin prefix: its pages, static files and cookies are at the
+    root of the one origin."""
+    settings = build(monkeypatch, service="frontend")
+
+    assert settings["TICKETING_API_PREFIX"] == ""
+    assert settings["TICKETING_ADMIN_PREFIX"] == ""
+    assert settings["STATIC_URL"] == "/static/"
+    assert settings["SESSION_COOKIE_PATH"] == "/"
+    assert settings["SPECTACULAR_SETTINGS"]["SCHEMA_PATH_PREFIX"] == "/"
+
+
 def test_only_the_token_signer_reads_the_private_key(monkeypatch):
     assert build(monkeypatch, service="tickets")["SIMPLE_JWT"]["SIGNING_KEY"] is None
     assert build(monkeypatch, service="auth")["SIMPLE_JWT"]["SIGNING_KEY"]
