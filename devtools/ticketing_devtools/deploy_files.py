@@ -30,7 +30,7 @@ import sys
 import textwrap
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -300,28 +300,8 @@ def _container_settings(service: Service, extras: DeployExtras, *, anchors: bool
         if service.uses_database
         else ""
     )
-    secrets = fragments(
-        "container-env-secret.yaml",
-        (
-            {
-                "comment": _comment(secret.comment),
-                "variable": secret.variable,
-                "secret": secret.secret,
-            }
-            for secret in extras.secrets
-        ),
-    )
-    plain_settings = fragments(
-        "container-env-setting.yaml",
-        (
-            {
-                "comment": _comment(setting.comment),
-                "variable": setting.variable,
-                "value": setting.value,
-            }
-            for setting in extras.settings
-        ),
-    )
+    secrets = fragments("container-env-secret.yaml", _fragment_values(extras.secrets))
+    plain_settings = fragments("container-env-setting.yaml", _fragment_values(extras.settings))
     env = render(
         fragment("container-env.yaml"),
         database_env=database_env,
@@ -338,6 +318,13 @@ def _container_settings(service: Service, extras: DeployExtras, *, anchors: bool
     }
     marks = {key: f" &{anchor}" if anchors else "" for key, anchor in anchor_names.items()}
     return render(fragment("container-settings.yaml"), env=env, **marks)
+
+
+def _fragment_values(
+    settings: Iterable[SecretSetting | PlainSetting],
+) -> list[dict[str, str]]:
+    """Each setting's fields as a fragment's values, its comment as comment lines."""
+    return [asdict(setting) | {"comment": _comment(setting.comment)} for setting in settings]
 
 
 def _comment(text: str) -> str:
