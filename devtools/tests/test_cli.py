@@ -176,6 +176,19 @@ def test_processes_per_mode(tmp_path):
     assert "127.0.0.1:8002" in worker[0].argv
 
 
+def test_gunicorn_runs_the_registrys_threads_per_worker(tmp_path):
+    """The frontend's requests wait on the APIs: threads, as its image and manifests run it."""
+    state = LocalState(tmp_path)
+    [frontend] = service_processes(FRONTEND, tmp_path, state, {}, use_gunicorn=True)
+    [tickets, *_] = service_processes(TICKETS, tmp_path, state, {}, use_gunicorn=True)
+
+    def threads(argv):
+        return argv[argv.index("--threads") + 1]
+
+    assert threads(frontend.argv) == str(FRONTEND.web_threads) != "1"
+    assert threads(tickets.argv) == "1"
+
+
 def test_moved_services_listen_on_their_moved_ports(tmp_path):
     auth, tickets = relocated([AUTH, TICKETS], port_base=19001)
 

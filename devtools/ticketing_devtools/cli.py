@@ -119,7 +119,8 @@ def service_processes(
     address = f"127.0.0.1:{service.port}"
     if use_gunicorn:
         argv = [sys.executable, "-m", "gunicorn", "-c", "python:ticketing_shared.gunicorn_conf",
-                "--bind", address, "config.wsgi:application"]  # fmt: skip
+                "--bind", address, "--threads", str(service.web_threads),
+                "config.wsgi:application"]  # fmt: skip
     else:
         argv = [sys.executable, "manage.py", "runserver", address]
     processes = [ProcessSpec(service.name, argv, cwd, env)]

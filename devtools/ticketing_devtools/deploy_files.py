@@ -288,6 +288,7 @@ def _service_values(service: Service) -> dict[str, str]:
         "image": service.image,
         "database": service.database,
         "port": str(APP_PORT),
+        "web_threads": str(service.web_threads),
     }
 
 
@@ -596,6 +597,7 @@ def dockerfile(service: Service, members: Sequence[str], extras: DeployExtras = 
         directory=service.directory,
         placeholders="\n".join(f"{variable}=collectstatic-only \\" for variable in placeholders),
         port=str(APP_PORT),
+        web_threads=str(service.web_threads),
     )
 
 

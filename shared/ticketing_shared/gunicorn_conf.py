@@ -14,9 +14,6 @@ import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 (containers listen on every interface)
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-# Threads per worker (gunicorn's gthread workers above 1): for a service whose requests mostly
-# wait on other services (the frontend), so that one slow backend does not hold every worker.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Each request is logged once, as JSON, by the services' own middleware.
 accesslog = None

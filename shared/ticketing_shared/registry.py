@@ -33,6 +33,10 @@ class Service:
     database: str = ""
     # Whether it keeps data of its own (the frontend keeps none: it reads the others' APIs).
     uses_database: bool = True
+    # Threads of each gunicorn worker (`--threads`, given by the runner, the image and the
+    # manifests): more than one for a service whose requests mostly wait on other services,
+    # so that a slow one does not hold every worker.
+    web_threads: int = 1
 
     def __post_init__(self) -> None:
         if not self.database:
@@ -77,7 +81,7 @@ SERVICES: tuple[Service, ...] = (
     Service("tickets", "tickets", 8002, runs_worker=True),
     Service("orders", "orders", 8003, runs_worker=True),
     Service("payments", "payments", 8004, runs_worker=True),
-    Service("frontend", None, 8005, runs_worker=False, uses_database=False),
+    Service("frontend", None, 8005, runs_worker=False, uses_database=False, web_threads=8),
 )
 
 SERVICES_BY_NAME: dict[str, Service] = {service.name: service for service in SERVICES}
