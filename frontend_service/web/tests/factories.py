@@ -60,7 +60,26 @@ class Browser:
         self.client = Client(enforce_csrf_checks=True, REMOTE_ADDR=_address())
 
     def get(self, path: str, data=None, **extra):
-        return self.client.get(path, data, **extra)
+        return self._forgetting_expired(self.client.get(path, data, **extra))
+
+    def post(self, path: str, data: dict | None = None, **extra):
+        """A post as it is sent, whatever page it came from (a stale page's form, one edited
+        by hand): `data` must carry the CSRF token (`csrf_token`) if it is to pass."""
+        return self._forgetting_expired(self.client.post(path, data or {}, **extra))
+
+    def csrf_token(self, page: str = "/auth/signout") -> str:
+        """The CSRF token of the forms on `page`."""
+        match = _CSRF.search(page_text(self.get(page)))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def _forgetting_expired(self, response):
+        # Django's test client keeps a cookie a response deletes (sent empty from then on); a
+        # browser forgets it, and the pages tell "no messages cookie" from an empty one.
+        for name, morsel in list(self.client.cookies.items()):
+            if str(morsel["max-age"]) == "0" or morsel["expires"].endswith("1970 00:00:00 GMT"):
+                del self.client.cookies[name]
+        return response
 
     def submit(self, page: str, data: dict | None = None, *, action: str | None = None):
         """Fills the form on `page` that posts to `action` (the page itself by default) and
@@ -79,7 +98,7 @@ class Browser:
             assert _CSRF.search(body), f"the form posting to {target} has no CSRF token"
             # What the browser sends: the form's own values (its hidden inputs, the CSRF
             # token and `next` among them), then what the person typed or chose.
-            return self.client.post(target, {**_form_values(body), **(data or {})})
+            return self.post(target, {**_form_values(body), **(data or {})})
         raise AssertionError(f"no form posting to {target} on {page}")
 
     def follow(self, response):
@@ -103,6 +122,13 @@ class Person:
     def submit(self, page: str, data: dict | None = None, *, action: str | None = None):
         return self.browser.submit(page, data, action=action)
 
+    def post(self, path: str, data: dict | None = None):
+        """Posts `data` with a valid CSRF token, as a form of a page opened earlier would."""
+        return self.browser.post(path, {**(data or {}), "csrfmiddlewaretoken": self.csrf_token()})
+
+    def csrf_token(self) -> str:
+        return self.browser.csrf_token()
+
 
 def token_claims(token: str) -> dict:
     """A JWT's claims, unverified: for a test to read who it names."""
@@ -117,6 +143,8 @@ def person_signed_up(email: str | None = None, password: str = PASSWORD) -> Pers
     response = browser.submit("/auth/signup", {"email": email, "password": password})
     assert response.status_code == 302, page_text(response)[:2000]
     user_id = token_claims(browser.cookies["access_token"].value)["id"]
+    # On to the page it leads to, as a browser goes (which shows, and so ends, the welcome).
+    assert browser.follow(response).status_code == 200
     return Person(email=email, browser=browser, id=user_id)
 
 
@@ -126,6 +154,7 @@ def ticket_on_sale(seller: Person, *, title: str | None = None, price: str = "25
     assert response.status_code == 302, page_text(response)[:2000]
     match = re.fullmatch(r"/tickets/([0-9a-f-]{36})", response["Location"])
     assert match, response["Location"]
+    assert seller.browser.follow(response).status_code == 200
     return match.group(1)
 
 
@@ -135,6 +164,7 @@ def order_placed(buyer: Person, ticket_id: str) -> str:
     assert response.status_code == 302, page_text(response)[:2000]
     match = re.fullmatch(r"/orders/([0-9a-f-]{36})", response["Location"])
     assert match, f"{response['Location']}: {page_text(buyer.get(response['Location']))[:500]}"
+    assert buyer.browser.follow(response).status_code == 200
     return match.group(1)
 
 

@@ -1,11 +1,13 @@
 """Sign up, sign in, sign out and the server-side refresh against the real auth service (the
 whole system running): each form's states, the cookies auth sets relayed to the browser."""
 
+import uuid
 from datetime import timedelta
 
 import jwt
 import pytest
 
+from ticketing_shared.testing.tokens import access_token_mint
 from web.tests.factories import (
     PASSWORD,
     Browser,
@@ -128,14 +130,13 @@ def test_sign_in_never_goes_to_another_site(target):
     form = browser.get("/auth/signin", {"next": target})
     assert hidden_value(form, "next") == "/"
     # Also when the form's `next` is rewritten before it is posted.
-    token = page_text(form).split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    response = browser.client.post(
+    response = browser.post(
         "/auth/signin",
         {
             "email": person.email,
             "password": PASSWORD,
             "next": target,
-            "csrfmiddlewaretoken": token,
+            "csrfmiddlewaretoken": browser.csrf_token("/auth/signin"),
         },
     )
     assert response.status_code == 302
@@ -181,7 +182,10 @@ def test_sign_out_ends_the_session_at_auth_and_in_the_browser():
     assert response["Location"] == "/"
     assert response.cookies["access_token"].value == ""
     assert response.cookies["refresh_token"].value == ""
-    assert "You are signed out." in messages_of(person.get("/auth/signin"))
+    home = person.browser.follow(response)
+    assert "You are signed out." in messages_of(home)
+    # Signed out, but with a message of their own: not a page for a shared cache.
+    assert "public" not in home["Cache-Control"]
     assert not _signed_in_as(person.browser, person.email)
     # The refresh token no longer opens anything: a browser that kept it is signed out.
     stale = Browser()
@@ -197,28 +201,32 @@ def test_sign_out_ends_the_session_at_auth_and_in_the_browser():
 # ------------------------------------------------------------------------------------------
 
 
-def _expired_access_token(system, user_id: str, email: str) -> str:
-    """An access token as the copy's auth mints them, lapsed: signed with its private key."""
+def _access_token_of_the_copy(system, person, lifetime: timedelta) -> str:
+    """An access token as the copy's auth mints them (signed with its private key)."""
     private_key = (system.state_dir / "keys" / "jwt-private.pem").read_text()
-    from ticketing_shared.testing.tokens import access_token_mint
-
     return access_token_mint(
-        user_id=__import__("uuid").UUID(user_id),
-        email=email,
-        lifetime=-timedelta(minutes=1),
+        user_id=uuid.UUID(person.id),
+        email=person.email,
+        lifetime=lifetime,
         signing_key=private_key,
     )
 
 
-@pytest.mark.parametrize("access", ["expired", "missing"])
-def test_an_expired_access_cookie_is_renewed_with_the_refresh_cookie(live, access):
+@pytest.mark.parametrize("access", ["expired", "missing", "about to expire"])
+def test_an_access_cookie_expired_or_about_to_is_renewed_with_the_refresh_cookie(live, access):
+    """Also one that would lapse during the page's own API calls (within
+    FRONTEND_ACCESS_RENEW_AHEAD_SECONDS)."""
     person = person_signed_up()
     old_refresh = person.browser.cookies["refresh_token"].value
     if access == "expired":
-        token = _expired_access_token(live, person.id, person.email)
+        token = _access_token_of_the_copy(live, person, -timedelta(minutes=1))
         with pytest.raises(jwt.ExpiredSignatureError):
             jwt.decode(token, live.public_key_file.read_text(), algorithms=["RS256"])
         person.browser.cookies["access_token"] = token
+    elif access == "about to expire":
+        person.browser.cookies["access_token"] = _access_token_of_the_copy(
+            live, person, timedelta(seconds=10)
+        )
     else:
         del person.browser.cookies["access_token"]
     response = person.get("/orders")
@@ -232,6 +240,14 @@ def test_an_expired_access_cookie_is_renewed_with_the_refresh_cookie(live, acces
     assert "no-store" in response["Cache-Control"]
     # The browser goes on with the new ones.
     assert _signed_in_as(person.browser, person.email)
+
+
+def test_an_access_cookie_with_time_left_is_not_renewed(live):
+    person = person_signed_up()
+    response = person.get("/orders")
+    assert response.status_code == 200
+    assert "access_token" not in response.cookies
+    assert "refresh_token" not in response.cookies
 
 
 def test_a_renewal_on_a_public_page_is_never_cached(live):
