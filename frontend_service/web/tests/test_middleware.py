@@ -227,3 +227,20 @@ def test_every_page_has_a_content_security_policy_of_this_origin_only(client, pa
 
 def test_pages_may_not_be_framed(client):
     assert client.get("/auth/signin")["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "value", ["caf\u00e9", "a;access_token=planted", 'quoted"value', "x" * 5000]
+)
+def test_a_refresh_cookie_auth_never_gave_is_not_passed_on(
+    client, backend_at, answering_server, value
+):
+    """A value no token of auth's can hold (a byte outside ASCII, a `;` that would add a
+    cookie of its own) is never sent to auth: the browser is signed out, its cookies cleared."""
+    server = answering_server({"POST /api/users/refresh": Answer(200, {})})
+    backend_at("auth", server.url)
+    client.cookies["refresh_token"] = value
+    response = client.get("/auth/signin")
+    assert response.status_code == 200
+    assert server.received == []
+    assert response.cookies["refresh_token"].value == ""

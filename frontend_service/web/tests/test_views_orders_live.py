@@ -187,3 +187,16 @@ def test_the_pay_page_with_a_stripe_key_allows_stripe_alone(buyer, order, settin
     assert 'data-stripe-key="pk_test_frontend"' in page_text(response)
     # Other pages keep the site's own origin only.
     assert "stripe" not in buyer.get("/orders")["Content-Security-Policy"]
+
+
+def test_paying_twice_lands_on_the_paid_order(buyer, order):
+    """The same form sent twice (a double click): the second lands on the paid order."""
+    order_page = buyer.get(f"/orders/{order}")
+    assert order_pay(buyer, order).status_code == 302
+    assert f'action="/orders/{order}/pay"' in page_text(order_page)
+    response = buyer.post(f"/orders/{order}/pay", {"token": "tok_visa"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/orders/{order}"
+    page = buyer.browser.follow(response)
+    assert "Paid: the ticket is yours." in messages_of(page)
+    assert "<h2>Paid</h2>" in page_text(page)

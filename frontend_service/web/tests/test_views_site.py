@@ -84,3 +84,31 @@ def test_readyz_without_a_public_key_is_not_ready(client, settings):
 @pytest.mark.parametrize("path", ["/robots.txt", "/healthz"])
 def test_site_files_refuse_writes(client, path):
     assert client.post(path).status_code in (403, 405)
+
+
+@pytest.mark.parametrize(
+    "path", ["/orders/0f0e0d0c-0b0a-4908-8706-050403020100/pay", "/no-such-page"]
+)
+def test_error_pages_are_never_stored(signed_in_client, path):
+    """An error page shows a signed-in header (and a CSRF token): no cache may keep it."""
+    response = signed_in_client.get(path)
+    assert response.status_code in (404, 405)
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_form_address_opened_as_a_link_is_a_page_not_a_bare_405(signed_in_client):
+    response = signed_in_client.get("/orders/0f0e0d0c-0b0a-4908-8706-050403020100/pay")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    text = page_text(response)
+    assert "<h1>Nothing to see here</h1>" in text
+    assert '<header class="site-header">' in text
+
+
+def test_a_host_the_site_does_not_serve_is_the_400_page(client):
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "<h1>Sorry, that request could not be read</h1>" in text
+    assert "evil.example" not in text
+    assert "DisallowedHost" not in text

@@ -3,6 +3,7 @@ selling, editing (the seller's alone), a ticket's page for each visitor, and pur
 
 import json
 import re
+from html import escape
 
 import pytest
 
@@ -265,6 +266,7 @@ def test_a_ticket_page_for_search_engines(seller):
     assert f'<link rel="canonical" href="{url}">' in text
     assert f'<meta property="og:url" content="{url}">' in text
     assert '<meta property="og:type" content="product">' in text
+    assert f'<meta property="og:title" content="{escape(title)} · Ticketing">' in text
     assert "<b>" not in text.split("<main")[0]  # the title escaped in the head
     assert '<meta property="product:price:amount" content="19.90">' in text
     assert '<meta property="product:price:currency" content="USD">' in text
