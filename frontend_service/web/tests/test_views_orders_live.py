@@ -200,3 +200,16 @@ def test_paying_twice_lands_on_the_paid_order(buyer, order):
     page = buyer.browser.follow(response)
     assert "Paid: the ticket is yours." in messages_of(page)
     assert "<h2>Paid</h2>" in page_text(page)
+
+
+def test_a_cancelled_order_with_tickets_down_still_shows_without_the_offer(
+    buyer, order, backend_at, refusing_port
+):
+    """The offer to buy the ticket again is the only thing tickets gives this page: with
+    tickets down, the order is shown without it rather than the whole page unavailable."""
+    buyer.submit(f"/orders/{order}", action=f"/orders/{order}/cancel")
+    backend_at("tickets", refusing_port.url)
+    response = buyer.get(f"/orders/{order}")
+    assert response.status_code == 200
+    assert "<h2>Order cancelled</h2>" in page_text(response)
+    assert "buy it again" not in page_text(response)

@@ -34,7 +34,10 @@ def _order_page(request, order, *, form=None, status=200):
     ticket = None
     if order.state == "expired" or order.state == "cancelled":
         # Offered again when it is back on sale; a failure here only hides the offer.
-        ticket = selectors.ticket_get(request, ticket_id=order.ticket.id)
+        try:
+            ticket = selectors.ticket_get(request, ticket_id=order.ticket.id)
+        except BackendUnavailable:
+            ticket = None
     stripe_key = settings.FRONTEND_STRIPE_PUBLISHABLE_KEY
     if order.is_payable and stripe_key:
         request.csp_allows_stripe = True
