@@ -180,6 +180,12 @@ def backend_call(
     if not 200 <= response.status_code < 300:
         # A 5xx, or a redirect no API of the contract answers (a proxy's), never followed.
         raise _unavailable(service, method, path, f"answered {response.status_code}", None)
+    if response.content:
+        try:
+            response.json()
+        except ValueError:
+            # Not the API's answer (a proxy's page served with a 200): as good as none.
+            raise _unavailable(service, method, path, "answered no JSON", None) from None
     return response
 
 

@@ -62,7 +62,7 @@ def public_page(view):
             return response
         patch_vary_headers(response, ["Cookie"])
         # Signed in, the header is the person's; with a flash message, the page is.
-        shows_messages = settings.MESSAGE_COOKIE_NAME in request.COOKIES
+        shows_messages = bool(request.COOKIES.get(settings.MESSAGE_COOKIE_NAME))
         if request.user.is_authenticated or shows_messages or response.status_code != 200:
             patch_cache_control(response, private=True, no_cache=True)
         else:

@@ -51,6 +51,15 @@ def test_a_server_error_is_unavailable(page_request, backend_at, answering_serve
     assert raised.value.reason == f"answered {status}"
 
 
+def test_a_2xx_that_is_not_json_is_unavailable(page_request, backend_at, answering_server):
+    """A proxy's page served with a 200 is no answer of the API's: never a 500 further on."""
+    server = answering_server({"GET /api/tickets": Answer(200, raw=b"<html>Welcome</html>")})
+    backend_at("tickets", server.url)
+    with pytest.raises(BackendUnavailable) as raised:
+        backend_call(page_request, "tickets", "GET", "/api/tickets")
+    assert raised.value.reason == "answered no JSON"
+
+
 def test_a_redirect_is_not_followed_and_is_unavailable(page_request, backend_at, answering_server):
     """A 3xx is no answer of the contract's (a proxy's sign-in page, say): never followed
     with the user's token to wherever it points."""

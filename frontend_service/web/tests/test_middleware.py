@@ -129,6 +129,13 @@ def test_tickets_refusing_connections_make_a_503_page_and_the_rest_works(client)
     assert client.get("/robots.txt").status_code == 200
 
 
+def test_a_503_page_is_logged_once_as_the_backends_warning_not_as_an_error(client, caplog):
+    _assert_tickets_unavailable_page(client.get("/"))
+    unavailable = [r for r in caplog.records if r.getMessage() == "backend unavailable"]
+    assert [(r.levelname, r.backend) for r in unavailable] == [("WARNING", "tickets")]
+    assert not [r for r in caplog.records if r.name == "django.request"]
+
+
 def test_tickets_that_never_answer_make_a_503_page_after_the_timeout(
     client, settings, backend_at, silent_server
 ):

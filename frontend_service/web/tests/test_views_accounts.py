@@ -97,6 +97,17 @@ def test_sign_out_with_auth_unreachable_still_clears_the_browsers_tokens(csrf_cl
     assert "You are signed out." in messages_of(csrf_client.get("/auth/signin"))
 
 
+def test_sign_out_gives_a_new_csrf_token(csrf_client):
+    """As Django's own logout does: a token planted before is worth nothing after."""
+    from web.tests.conftest import sign_in
+
+    sign_in(csrf_client)
+    csrf_client.get("/auth/signout")
+    before = csrf_client.cookies["csrftoken"].value
+    response = csrf_post(csrf_client, "/auth/signout", "/auth/signout")
+    assert response.cookies["csrftoken"].value not in ("", before)
+
+
 def test_sign_out_refuses_other_methods(signed_in_client):
     assert signed_in_client.put("/auth/signout").status_code == 405
 

@@ -42,13 +42,17 @@ def method_not_allowed(request, response):
 
 
 def backend_unavailable(request, unavailable: BackendUnavailable):
-    return _error_page(
+    response = _error_page(
         request,
         "web/errors/unavailable.html",
         503,
         {"unavailable": unavailable},
         headers={"Retry-After": "60"},
     )
+    # Logged once, as the backend's warning (web/backend.py), not again by django.request as
+    # an ERROR of this page: the flag is how Django's own log_response skips a response.
+    response._has_been_logged = True
+    return response
 
 
 def backend_refused(request, refused: BackendRefused):
