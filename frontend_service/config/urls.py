@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ticketing_shared import health
 from web.views import accounts, orders, site, tickets
 
 handler400 = "web.views.errors.bad_request"
@@ -23,6 +24,6 @@ urlpatterns = [
     path("orders/<uuid:order_id>/cancel", orders.order_cancel, name="order-cancel"),
     path("robots.txt", site.robots_txt, name="robots"),
     path("sitemap.xml", site.sitemap_xml, name="sitemap"),
-    path("healthz", site.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("readyz", site.readyz, name="readyz"),
 ]

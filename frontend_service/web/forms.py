@@ -14,18 +14,6 @@ def _attrs(**attrs) -> dict:
     return {"required": True, **attrs}
 
 
-class SignUpForm(forms.Form):
-    email = forms.CharField(
-        required=False,
-        widget=forms.EmailInput(attrs=_attrs(autocomplete="email", spellcheck="false")),
-    )
-    password = forms.CharField(
-        required=False,
-        help_text="8 to 128 characters, not a common password.",
-        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password", maxlength=128)),
-    )
-
-
 class SignInForm(forms.Form):
     email = forms.CharField(
         required=False,
@@ -34,6 +22,14 @@ class SignInForm(forms.Form):
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(attrs=_attrs(autocomplete="current-password")),
+    )
+
+
+class SignUpForm(SignInForm):
+    password = forms.CharField(
+        required=False,
+        help_text="8 to 128 characters, not a common password.",
+        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password", maxlength=128)),
     )
 
 

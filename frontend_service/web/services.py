@@ -43,23 +43,19 @@ def _browser_cookies(request, names=RELAYED_COOKIES) -> dict[str, str]:
 
 def user_signup(request, *, email: str, password: str) -> SimpleCookie:
     """A new account, signed in: the cookies to set."""
-    response = backend_call(
-        request,
-        "auth",
-        "POST",
-        "/api/users/signup",
-        json={"email": email, "password": password},
-        authenticated=False,
-    )
-    return _relayed_cookies(response)
+    return _session_start(request, "/api/users/signup", email=email, password=password)
 
 
 def user_signin(request, *, email: str, password: str) -> SimpleCookie:
+    return _session_start(request, "/api/users/signin", email=email, password=password)
+
+
+def _session_start(request, path: str, *, email: str, password: str) -> SimpleCookie:
     response = backend_call(
         request,
         "auth",
         "POST",
-        "/api/users/signin",
+        path,
         json={"email": email, "password": password},
         cookies=_browser_cookies(request),
         authenticated=False,

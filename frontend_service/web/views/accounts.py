@@ -1,6 +1,10 @@
 """Sign up, sign in and sign out: forms that post to this site, which asks auth and passes its
 cookies on to the browser."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
 from django.contrib import messages
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect
@@ -36,12 +40,54 @@ def _signed_in_response(request, cookies, message: str):
     return response
 
 
-def _account_page(request, *, form_class, call, template: str, success: str):
-    if request.method == "POST":
-        form = form_class(request.POST)
-        if form.is_valid():
+@dataclass(frozen=True)
+class AccountForm:
+    """Sign-up or sign-in: one form, one call to auth, then signed in."""
+
+    form_class: type[forms.Form]
+    call: Callable
+    title: str
+    button: str
+    description: str
+    success: str
+    # The other form, for someone on the wrong one.
+    other_prompt: str
+    other_link: str
+    other_path: str
+
+
+SIGN_UP = AccountForm(
+    form_class=SignUpForm,
+    call=services.user_signup,
+    title="Sign up",
+    button="Create account",
+    description="Create a Ticketing account to buy and sell tickets.",
+    success="Welcome to Ticketing: your account is ready.",
+    other_prompt="Already have an account?",
+    other_link="Sign in",
+    other_path="/auth/signin",
+)
+SIGN_IN = AccountForm(
+    form_class=SignInForm,
+    call=services.user_signin,
+    title="Sign in",
+    button="Sign in",
+    description="Sign in to Ticketing to buy and sell tickets.",
+    success="You are signed in.",
+    other_prompt="New here?",
+    other_link="Create an account",
+    other_path="/auth/signup",
+)
+
+
+def _account_view(account: AccountForm):
+    @require_http_methods(["GET", "HEAD", "POST"])
+    @private_page
+    def view(request):
+        form = account.form_class(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
             try:
-                cookies = call(
+                cookies = account.call(
                     request,
                     email=form.cleaned_data["email"].strip(),
                     password=form.cleaned_data["password"],
@@ -49,37 +95,19 @@ def _account_page(request, *, form_class, call, template: str, success: str):
             except BackendRefused as refused:
                 form_errors_add(form, refused)
             else:
-                return _signed_in_response(request, cookies, success)
-    else:
-        form = form_class()
-    status = 400 if form.errors else 200
-    return render_page(
-        request, template, {"form": form, "next": _next_path(request)}, status=status
-    )
+                return _signed_in_response(request, cookies, account.success)
+        return render_page(
+            request,
+            "web/auth/account.html",
+            {"form": form, "account": account, "next": _next_path(request)},
+            status=400 if form.errors else 200,
+        )
+
+    return view
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@private_page
-def signup(request):
-    return _account_page(
-        request,
-        form_class=SignUpForm,
-        call=services.user_signup,
-        template="web/auth/signup.html",
-        success="Welcome to Ticketing: your account is ready.",
-    )
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@private_page
-def signin(request):
-    return _account_page(
-        request,
-        form_class=SignInForm,
-        call=services.user_signin,
-        template="web/auth/signin.html",
-        success="You are signed in.",
-    )
+signup = _account_view(SIGN_UP)
+signin = _account_view(SIGN_IN)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

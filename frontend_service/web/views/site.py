@@ -44,11 +44,6 @@ def sitemap_xml(request):
 
 
 @probe
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
-
-@probe
 def readyz(request):
     """Ready when it can verify tokens: it keeps no database, and a backend that is down is
     a page's message, not a reason to take the frontend out of service."""
