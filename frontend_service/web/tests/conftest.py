@@ -14,6 +14,7 @@ from django.test import Client
 
 from ticketing_shared.testing.tokens import access_token_mint
 from web import backend
+from web.tests.factories import Person, person_signed_up
 from web.tests.servers import AnsweringServer, RefusingPort, SilentServer
 
 BACKENDS = ("auth", "tickets", "orders", "payments")
@@ -69,6 +70,19 @@ def answering_server():
     yield start
     for server in started:
         server.close()
+
+
+@pytest.fixture
+def backend_answering(backend_at, answering_server):
+    """Points one backend (`"tickets"`) at a server answering what the test gives it (an
+    AnsweringServer's answers): the server, to see what it was asked."""
+
+    def start(service: str, answers) -> AnsweringServer:
+        server = answering_server(answers)
+        backend_at(service, server.url)
+        return server
+
+    return start
 
 
 @pytest.fixture
@@ -152,3 +166,15 @@ def live(system_apis, settings, monkeypatch):
         vars(token_backend), "prepared_verifying_key", token_backend._prepare_key(public_key)
     )
     return system_apis
+
+
+@pytest.fixture
+def seller(live) -> Person:
+    """Someone signed up on the running system, to sell tickets."""
+    return person_signed_up()
+
+
+@pytest.fixture
+def buyer(live) -> Person:
+    """Someone else signed up on the running system, to buy them."""
+    return person_signed_up()

@@ -21,6 +21,13 @@ def page_request():
     return request
 
 
+def _unavailable_reason(page_request, service: str, path: str) -> str:
+    """Why a GET of `path` from `service` was unavailable to the page (it must be)."""
+    with pytest.raises(BackendUnavailable) as raised:
+        backend_call(page_request, service, "GET", path)
+    return raised.value.reason
+
+
 def test_a_refused_connection_is_unavailable(page_request, backends_refuse):
     with pytest.raises(BackendUnavailable) as raised:
         backend_call(page_request, "tickets", "GET", "/api/tickets")
@@ -35,54 +42,42 @@ def test_a_backend_that_never_answers_is_unavailable_after_the_timeout(
     settings.FRONTEND_BACKEND_TIMEOUT = 0.3
     backend_at("orders", silent_server.url)
     started = time.monotonic()
-    with pytest.raises(BackendUnavailable) as raised:
-        backend_call(page_request, "orders", "GET", "/api/orders")
-    assert raised.value.reason == "timed out"
+    assert _unavailable_reason(page_request, "orders", "/api/orders") == "timed out"
     # The read timeout, not a hang: well under the default five seconds.
     assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_a_server_error_is_unavailable(page_request, backend_at, answering_server, status):
-    server = answering_server({"GET /api/tickets": Answer(status, {"errors": [{"message": "x"}]})})
-    backend_at("tickets", server.url)
-    with pytest.raises(BackendUnavailable) as raised:
-        backend_call(page_request, "tickets", "GET", "/api/tickets")
-    assert raised.value.reason == f"answered {status}"
+def test_a_server_error_is_unavailable(page_request, backend_answering, status):
+    backend_answering(
+        "tickets", {"GET /api/tickets": Answer(status, {"errors": [{"message": "x"}]})}
+    )
+    assert _unavailable_reason(page_request, "tickets", "/api/tickets") == f"answered {status}"
 
 
-def test_a_2xx_that_is_not_json_is_unavailable(page_request, backend_at, answering_server):
+def test_a_2xx_that_is_not_json_is_unavailable(page_request, backend_answering):
     """A proxy's page served with a 200 is no answer of the API's: never a 500 further on."""
-    server = answering_server({"GET /api/tickets": Answer(200, raw=b"<html>Welcome</html>")})
-    backend_at("tickets", server.url)
-    with pytest.raises(BackendUnavailable) as raised:
-        backend_call(page_request, "tickets", "GET", "/api/tickets")
-    assert raised.value.reason == "answered no JSON"
+    backend_answering("tickets", {"GET /api/tickets": Answer(200, raw=b"<html>Welcome</html>")})
+    assert _unavailable_reason(page_request, "tickets", "/api/tickets") == "answered no JSON"
 
 
-def test_a_redirect_is_not_followed_and_is_unavailable(page_request, backend_at, answering_server):
+def test_a_redirect_is_not_followed_and_is_unavailable(page_request, backend_answering):
     """A 3xx is no answer of the contract's (a proxy's sign-in page, say): never followed
     with the user's token to wherever it points."""
-    server = answering_server(
-        {"GET /api/tickets": Answer(302, headers={"Location": "http://evil.example/"})}
+    server = backend_answering(
+        "tickets", {"GET /api/tickets": Answer(302, headers={"Location": "http://evil.example/"})}
     )
-    backend_at("tickets", server.url)
-    with pytest.raises(BackendUnavailable) as raised:
-        backend_call(page_request, "tickets", "GET", "/api/tickets")
-    assert raised.value.reason == "answered 302"
+    assert _unavailable_reason(page_request, "tickets", "/api/tickets") == "answered 302"
     assert len(server.received) == 1
 
 
-def test_a_4xx_is_refused_with_the_contracts_messages_and_fields(
-    page_request, backend_at, answering_server
-):
+def test_a_4xx_is_refused_with_the_contracts_messages_and_fields(page_request, backend_answering):
     errors = [
         {"message": "Title is required", "field": "title"},
         {"message": "Price must be greater than 0", "field": "price"},
         {"message": "Something about the whole request"},
     ]
-    server = answering_server({"POST /api/tickets": Answer(400, {"errors": errors})})
-    backend_at("tickets", server.url)
+    backend_answering("tickets", {"POST /api/tickets": Answer(400, {"errors": errors})})
     with pytest.raises(BackendRefused) as raised:
         backend_call(page_request, "tickets", "POST", "/api/tickets", json={"title": ""})
     assert raised.value.status == 400
@@ -103,11 +98,8 @@ def test_a_4xx_is_refused_with_the_contracts_messages_and_fields(
         Answer(400, {"errors": "a string"}),
     ],
 )
-def test_a_4xx_outside_the_error_format_is_one_message(
-    page_request, backend_at, answering_server, answer
-):
-    server = answering_server({"GET /api/tickets": answer})
-    backend_at("tickets", server.url)
+def test_a_4xx_outside_the_error_format_is_one_message(page_request, backend_answering, answer):
+    backend_answering("tickets", {"GET /api/tickets": answer})
     with pytest.raises(BackendRefused) as raised:
         backend_call(page_request, "tickets", "GET", "/api/tickets")
     assert len(raised.value.errors) == 1
@@ -115,11 +107,8 @@ def test_a_4xx_outside_the_error_format_is_one_message(
     assert raised.value.errors[0].field is None
 
 
-def test_a_call_carries_the_token_request_id_and_browsers_address(
-    page_request, backend_at, answering_server
-):
-    server = answering_server({"GET /api/orders": Answer(200, [])})
-    backend_at("orders", server.url)
+def test_a_call_carries_the_token_request_id_and_browsers_address(page_request, backend_answering):
+    server = backend_answering("orders", {"GET /api/orders": Answer(200, [])})
     backend_call(page_request, "orders", "GET", "/api/orders", params={"limit": 5})
     (received,) = server.received
     assert received.path == "/api/orders?limit=5"
@@ -129,26 +118,25 @@ def test_a_call_carries_the_token_request_id_and_browsers_address(
     assert received.headers["Accept"] == "application/json"
 
 
-def test_a_public_call_carries_no_token(page_request, backend_at, answering_server):
-    server = answering_server({"GET /api/tickets": Answer(200, [])})
-    backend_at("tickets", server.url)
+def test_a_public_call_carries_no_token(page_request, backend_answering):
+    server = backend_answering("tickets", {"GET /api/tickets": Answer(200, [])})
     backend_call(page_request, "tickets", "GET", "/api/tickets", authenticated=False)
     assert "Authorization" not in server.received[0].headers
 
 
-def test_cookies_go_with_their_call_only(page_request, backend_at, answering_server):
+def test_cookies_go_with_their_call_only(page_request, backend_answering):
     """The client is shared by every user of the process: a cookie one call sends, or one an
     answer sets (auth's new tokens, its device cookie), must never ride along on the next
     call, another person's (a sign-out without cookies would end the last person's session)."""
-    server = answering_server(
+    server = backend_answering(
+        "auth",
         {
             "POST /api/users/refresh": Answer(
                 200, {}, headers={"Set-Cookie": "refresh_token=new; Path=/; HttpOnly"}
             ),
             "GET /api/users/currentuser": Answer(200, {"currentUser": None}),
-        }
+        },
     )
-    backend_at("auth", server.url)
     backend_call(
         page_request,
         "auth",
@@ -163,18 +151,16 @@ def test_cookies_go_with_their_call_only(page_request, backend_at, answering_ser
     assert "Cookie" not in second.headers
 
 
-def test_a_json_body_is_sent_as_json(page_request, backend_at, answering_server):
-    server = answering_server({"POST /api/orders": Answer(201, {})})
-    backend_at("orders", server.url)
+def test_a_json_body_is_sent_as_json(page_request, backend_answering):
+    server = backend_answering("orders", {"POST /api/orders": Answer(201, {})})
     backend_call(page_request, "orders", "POST", "/api/orders", json={"ticketId": "t-1"})
     (received,) = server.received
     assert received.headers["Content-Type"] == "application/json"
     assert json.loads(received.body) == {"ticketId": "t-1"}
 
 
-def test_one_client_per_process_reused_across_calls(page_request, backend_at, answering_server):
-    server = answering_server({"GET /api/tickets": Answer(200, [])})
-    backend_at("tickets", server.url)
+def test_one_client_per_process_reused_across_calls(page_request, backend_answering):
+    backend_answering("tickets", {"GET /api/tickets": Answer(200, [])})
     backend_call(page_request, "tickets", "GET", "/api/tickets")
     first = backend.backend_client()
     backend_call(page_request, "tickets", "GET", "/api/tickets")
@@ -204,21 +190,17 @@ def quick_pause(settings):
 
 def _time_out(page_request, service: str, times: int) -> None:
     for _ in range(times):
-        with pytest.raises(BackendUnavailable):
-            backend_call(page_request, service, "GET", "/api/orders")
+        _unavailable_reason(page_request, service, "/api/orders")
 
 
 def test_timeouts_in_a_row_pause_the_backend_then_it_is_asked_again(
-    page_request, backend_at, silent_server, answering_server, quick_pause
+    page_request, backend_at, silent_server, backend_answering, quick_pause
 ):
     backend_at("orders", silent_server.url)
     _time_out(page_request, "orders", 2)
-    server = answering_server({"GET /api/orders": Answer(200, [])})
-    backend_at("orders", server.url)
+    server = backend_answering("orders", {"GET /api/orders": Answer(200, [])})
     started = time.monotonic()
-    with pytest.raises(BackendUnavailable) as raised:
-        backend_call(page_request, "orders", "GET", "/api/orders")
-    assert raised.value.reason == "paused after timeouts"
+    assert _unavailable_reason(page_request, "orders", "/api/orders") == "paused after timeouts"
     assert time.monotonic() - started < 0.1
     assert server.received == []
     # After the pause, the backend is asked again, and its answer closes the circuit.
@@ -243,18 +225,16 @@ def test_an_answer_between_timeouts_starts_the_count_again(
 
 
 def test_a_paused_backend_leaves_the_others_alone(
-    page_request, backend_at, silent_server, answering_server, quick_pause
+    page_request, backend_at, silent_server, backend_answering, quick_pause
 ):
     backend_at("orders", silent_server.url)
     _time_out(page_request, "orders", 2)
-    server = answering_server({"GET /api/orders": Answer(200, [])})
-    backend_at("tickets", server.url)
+    backend_answering("tickets", {"GET /api/orders": Answer(200, [])})
     backend_call(page_request, "tickets", "GET", "/api/orders")
 
 
-def test_refused_connections_do_not_pause(page_request, backend_at, answering_server, quick_pause):
+def test_refused_connections_do_not_pause(page_request, backend_answering, quick_pause):
     """Refused at once, they hold no thread: the backend is asked again as soon as it is up."""
     _time_out(page_request, "orders", 3)
-    server = answering_server({"GET /api/orders": Answer(200, [])})
-    backend_at("orders", server.url)
+    backend_answering("orders", {"GET /api/orders": Answer(200, [])})
     assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []

@@ -14,6 +14,8 @@ from django.test import Client
 from ticketing_shared.keys import generate_key_pair
 from ticketing_shared.testing.tokens import access_token_mint
 from web.tests.conftest import sign_in
+from web.tests.factories import token_claims
+from web.tests.pages import page_text
 from web.tests.servers import Answer
 
 UNAVAILABLE_TICKETS = "Tickets are unavailable right now, try again in a minute"
@@ -26,9 +28,9 @@ def _b64(data: bytes) -> str:
 
 def _tampered_to_staff() -> str:
     """A real token whose payload was rewritten (made staff) under its original signature."""
-    header, payload, signature = access_token_mint().split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    claims["is_staff"] = True
+    token = access_token_mint()
+    header, _, signature = token.split(".")
+    claims = {**token_claims(token), "is_staff": True}
     return f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
 
 
@@ -42,12 +44,8 @@ REFUSED_ACCESS_TOKENS = {
 }
 
 
-def _page_text(response) -> str:
-    return response.content.decode()
-
-
 def _assert_no_traceback(response) -> None:
-    text = _page_text(response)
+    text = page_text(response)
     for word in TRACEBACK_WORDS:
         assert word not in text
 
@@ -59,7 +57,7 @@ def _assert_no_traceback(response) -> None:
 
 def test_a_valid_access_cookie_signs_the_user_in(signed_in_client):
     response = signed_in_client.get("/auth/signout")
-    text = _page_text(response)
+    text = page_text(response)
     assert f"You are signed in as {signed_in_client.user.email}" in text
     for link in ("Sell tickets", "My tickets", "My orders"):
         assert link in text
@@ -70,11 +68,11 @@ def test_a_valid_access_cookie_signs_the_user_in(signed_in_client):
 def test_staff_see_the_admin_link():
     client = Client()
     sign_in(client, is_staff=True)
-    assert 'href="/admin/users/">Admin</a>' in _page_text(client.get("/auth/signout"))
+    assert 'href="/admin/users/">Admin</a>' in page_text(client.get("/auth/signout"))
 
 
 def test_no_cookie_is_signed_out(client):
-    text = _page_text(client.get("/auth/signout"))
+    text = page_text(client.get("/auth/signout"))
     assert "You are not signed in" in text
     assert 'href="/auth/signup"' in text
     assert "My orders" not in text
@@ -85,7 +83,7 @@ def test_a_refused_access_cookie_is_signed_out(client, make_token):
     client.cookies["access_token"] = make_token()
     response = client.get("/auth/signout")
     assert response.status_code == 200
-    text = _page_text(response)
+    text = page_text(response)
     assert "You are not signed in" in text
     assert "Admin" not in text
 
@@ -99,7 +97,7 @@ def test_an_expired_access_cookie_with_auth_unreachable_goes_on_signed_out_keepi
     client.cookies["refresh_token"] = "a-refresh-token-auth-cannot-check-now"
     response = client.get("/auth/signout")
     assert response.status_code == 200
-    assert "You are not signed in" in _page_text(response)
+    assert "You are not signed in" in page_text(response)
     assert "access_token" not in response.cookies
     assert "refresh_token" not in response.cookies
 
@@ -111,7 +109,7 @@ def test_an_expired_access_cookie_with_auth_unreachable_goes_on_signed_out_keepi
 
 def _assert_tickets_unavailable_page(response) -> None:
     assert response.status_code == 503
-    text = _page_text(response)
+    text = page_text(response)
     assert UNAVAILABLE_TICKETS in text
     # In the site's layout: its header and sign-in links are there.
     assert '<header class="site-header">' in text
@@ -147,9 +145,10 @@ def test_tickets_that_never_answer_make_a_503_page_after_the_timeout(
     _assert_tickets_unavailable_page(response)
 
 
-def test_tickets_answering_500_make_a_503_page(client, backend_at, answering_server):
-    server = answering_server({"GET /api/tickets": Answer(500, raw=b"<h1>Server Error (500)</h1>")})
-    backend_at("tickets", server.url)
+def test_tickets_answering_500_make_a_503_page(client, backend_answering):
+    server = backend_answering(
+        "tickets", {"GET /api/tickets": Answer(500, raw=b"<h1>Server Error (500)</h1>")}
+    )
     _assert_tickets_unavailable_page(client.get("/"))
     assert server.received, "the page asked the server"
 
@@ -162,7 +161,7 @@ def test_a_ticket_page_with_tickets_down_is_a_503(client):
 def test_a_signed_in_page_with_its_backend_down_keeps_the_users_header(signed_in_client):
     response = signed_in_client.get("/orders")
     assert response.status_code == 503
-    text = _page_text(response)
+    text = page_text(response)
     assert "Orders are unavailable right now, try again in a minute" in text
     assert "My orders" in text
     assert "Sign out" in text
@@ -172,13 +171,13 @@ def test_a_signed_in_page_with_its_backend_down_keeps_the_users_header(signed_in
 def test_a_form_posted_while_its_backend_is_down_is_a_503(signed_in_client):
     response = signed_in_client.post("/tickets/new", {"title": "Concert", "price": "10"})
     assert response.status_code == 503
-    assert UNAVAILABLE_TICKETS in _page_text(response)
+    assert UNAVAILABLE_TICKETS in page_text(response)
 
 
 def test_sign_in_with_auth_down_is_a_503_that_says_so(client):
     response = client.post("/auth/signin", {"email": "a@example.com", "password": "secret-pw"})
     assert response.status_code == 503
-    assert "Accounts are unavailable right now, try again in a minute" in _page_text(response)
+    assert "Accounts are unavailable right now, try again in a minute" in page_text(response)
     _assert_no_traceback(response)
 
 
@@ -188,19 +187,19 @@ def test_sign_in_with_auth_down_is_a_503_that_says_so(client):
 
 
 def test_a_backend_refusing_the_users_token_sends_them_to_sign_in_dropping_the_access_cookie(
-    signed_in_client, backend_at, answering_server
+    signed_in_client, backend_answering
 ):
     """The token the frontend verified, refused by the API (the user deactivated, the clocks
     apart): back to sign-in, then to this page. The access cookie is dropped; the refresh
     cookie decides at the next request whether they are still signed in."""
-    server = answering_server(
+    server = backend_answering(
+        "tickets",
         {
             "GET /api/tickets/mine": Answer(
                 401, {"errors": [{"message": "Not authorized"}]}, {"WWW-Authenticate": "Bearer"}
             )
-        }
+        },
     )
-    backend_at("tickets", server.url)
     signed_in_client.cookies["refresh_token"] = "a-refresh-token"
     response = signed_in_client.get("/tickets/mine")
     assert response.status_code == 302
@@ -239,13 +238,10 @@ def test_pages_may_not_be_framed(client):
 @pytest.mark.parametrize(
     "value", ["caf\u00e9", "a;access_token=planted", 'quoted"value', "x" * 5000]
 )
-def test_a_refresh_cookie_auth_never_gave_is_not_passed_on(
-    client, backend_at, answering_server, value
-):
+def test_a_refresh_cookie_auth_never_gave_is_not_passed_on(client, backend_answering, value):
     """A value no token of auth's can hold (a byte outside ASCII, a `;` that would add a
     cookie of its own) is never sent to auth: the browser is signed out, its cookies cleared."""
-    server = answering_server({"POST /api/users/refresh": Answer(200, {})})
-    backend_at("auth", server.url)
+    server = backend_answering("auth", {"POST /api/users/refresh": Answer(200, {})})
     client.cookies["refresh_token"] = value
     response = client.get("/auth/signin")
     assert response.status_code == 200

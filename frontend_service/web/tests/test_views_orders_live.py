@@ -29,16 +29,6 @@ pytestmark = pytest.mark.usefixtures("live")
 
 
 @pytest.fixture
-def seller(live):
-    return person_signed_up()
-
-
-@pytest.fixture
-def buyer(live):
-    return person_signed_up()
-
-
-@pytest.fixture
 def order(seller, buyer) -> str:
     """An open order of the buyer's for a ticket of 19.99."""
     return order_placed(buyer, ticket_on_sale(seller, title=unique("Gig "), price="19.99"))

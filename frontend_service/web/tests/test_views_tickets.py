@@ -5,7 +5,6 @@ test_views_tickets_live.py."""
 import uuid
 
 import pytest
-from django.test import Client
 
 from web.tests.conftest import sign_in
 from web.tests.pages import page_text
@@ -50,10 +49,9 @@ def test_a_purchase_by_get_is_not_allowed(signed_in_client):
         (f"/tickets/{TICKET_ID}/purchase", {}),
     ],
 )
-def test_a_ticket_form_posted_without_its_csrf_token_is_refused(path, data):
-    client = Client(enforce_csrf_checks=True)
-    sign_in(client)
-    response = client.post(path, data)
+def test_a_ticket_form_posted_without_its_csrf_token_is_refused(csrf_client, path, data):
+    sign_in(csrf_client)
+    response = csrf_client.post(path, data)
     assert response.status_code == 403
     assert "Please try again" in page_text(response)
 

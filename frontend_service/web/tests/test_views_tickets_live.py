@@ -33,16 +33,6 @@ from web.tests.servers import Answer
 pytestmark = pytest.mark.usefixtures("live")
 
 
-@pytest.fixture
-def seller(live):
-    return person_signed_up()
-
-
-@pytest.fixture
-def buyer(live):
-    return person_signed_up()
-
-
 # ------------------------------------------------------------------------------------------
 # The landing page
 # ------------------------------------------------------------------------------------------
@@ -111,14 +101,11 @@ def test_a_cursor_edited_by_hand_shows_the_first_page(seller):
     assert card_titles(response) == [f"{tag} only"]
 
 
-def test_the_landing_page_without_tickets_invites_people_to_sell(
-    client, backend_at, answering_server
-):
+def test_the_landing_page_without_tickets_invites_people_to_sell(client, backend_answering):
     # The copy's list holds every other test's tickets, so an empty marketplace cannot be had
     # for real without a copy of its own: tickets' answer to an empty list, from a server
     # answering what the contract says it answers then.
-    server = answering_server({"GET /api/tickets": Answer(200, [])})
-    backend_at("tickets", server.url)
+    backend_answering("tickets", {"GET /api/tickets": Answer(200, [])})
     response = client.get("/")
     assert response.status_code == 200
     text = page_text(response)
