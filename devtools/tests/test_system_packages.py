@@ -15,6 +15,8 @@ from ticketing_devtools.paths import find_repo_root
 
 SCRIPT = find_repo_root() / "scripts" / "system-packages"
 INSTALL = "apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends"
+# The update as the stand-in records it: no DEBIAN_FRONTEND, which only the install is given.
+UPDATE = "apt-get update -qq frontend="
 PROGRAMS = ("nginx", "pg_ctlcluster", "redis-server", "openssl", "chromium", "npm", "uv")
 # What the script itself runs, taken from this machine.
 REAL_TOOLS = ("bash", "env", "timeout")
@@ -32,8 +34,9 @@ class Machine:
         path.write_text(f"#!/bin/sh\n{body}\n")
         path.chmod(0o755)
 
-    def remove(self, name: str) -> None:
-        (self.bin / name).unlink()
+    def remove(self, *names: str) -> None:
+        for name in names:
+            (self.bin / name).unlink()
 
     def run(self, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -71,6 +74,11 @@ def machine(tmp_path) -> Machine:
     return found
 
 
+def install(*packages: str) -> str:
+    """The apt-get call (as the stand-in records it) that installs `packages`, unasked."""
+    return f"{INSTALL} {' '.join(packages)} frontend=noninteractive"
+
+
 def with_sudo(machine: Machine, *, passwordless: bool) -> None:
     # `sudo -n true` is how the script asks whether sudo works without a password.
     check = "exit 0" if passwordless else "echo 'sudo: a password is required' >&2; exit 1"
@@ -90,31 +98,23 @@ def test_nothing_to_do_when_everything_is_installed(machine):
 
 
 def test_root_installs_only_what_is_missing_after_one_update(machine):
-    machine.remove("nginx")
-    machine.remove("redis-server")
+    machine.remove("nginx", "redis-server")
 
     result = machine.run()
 
     assert result.returncode == 0, result.stderr
-    assert machine.recorded() == [
-        "apt-get update -qq frontend=",
-        f"{INSTALL} nginx-light redis-server frontend=noninteractive",
-    ]
+    assert machine.recorded() == [UPDATE, install("nginx-light", "redis-server")]
     assert "missing: nginx-light redis-server" in result.stdout
     assert "installed nginx-light redis-server" in result.stdout
 
 
 def test_the_browser_tests_chromium_and_npm_are_installed_when_missing(machine):
-    machine.remove("chromium")
-    machine.remove("npm")
+    machine.remove("chromium", "npm")
 
     result = machine.run()
 
     assert result.returncode == 0, result.stderr
-    assert machine.recorded() == [
-        "apt-get update -qq frontend=",
-        f"{INSTALL} chromium npm frontend=noninteractive",
-    ]
+    assert machine.recorded() == [UPDATE, install("chromium", "npm")]
 
 
 def test_nginx_off_the_path_in_an_sbin_directory_counts(machine, tmp_path):
@@ -134,7 +134,7 @@ def test_postgresql_is_installed_only_when_no_server_answers(machine):
     nothing_answers = machine.run()
 
     assert nothing_answers.returncode == 0, nothing_answers.stderr
-    assert machine.recorded()[-1] == f"{INSTALL} postgresql frontend=noninteractive"
+    assert machine.recorded()[-1] == install("postgresql")
     machine.calls.unlink()
     with socket.create_server(("127.0.0.1", 0)) as server:
         answers = machine.run(PGPORT=str(server.getsockname()[1]))
@@ -160,10 +160,7 @@ def test_without_uv_python3_venv_is_installed_when_python3_cannot_make_a_virtual
     result = machine.run()
 
     assert result.returncode == 0, result.stderr
-    assert machine.recorded() == [
-        "apt-get update -qq frontend=",
-        f"{INSTALL} python3-venv frontend=noninteractive",
-    ]
+    assert machine.recorded() == [UPDATE, install("python3-venv")]
 
 
 def test_python3_venv_is_not_needed_with_a_uv_or_a_python3_that_makes_virtualenvs(machine):
@@ -185,12 +182,7 @@ def test_not_root_uses_passwordless_sudo(machine):
     result = machine.run(FAKE_UID="1000")
 
     assert result.returncode == 0, result.stderr
-    assert machine.recorded() == [
-        "sudo apt-get",
-        "apt-get update -qq frontend=",
-        "sudo env",
-        f"{INSTALL} openssl frontend=noninteractive",
-    ]
+    assert machine.recorded() == ["sudo apt-get", UPDATE, "sudo env", install("openssl")]
 
 
 @pytest.mark.parametrize("sudo", ["absent", "asks for a password"])
@@ -211,8 +203,7 @@ def test_not_root_without_passwordless_sudo_says_what_to_run_and_stops(machine, 
 
 
 def test_without_apt_get_it_names_the_packages_and_stops(machine):
-    machine.remove("nginx")
-    machine.remove("apt-get")
+    machine.remove("nginx", "apt-get")
 
     result = machine.run()
 

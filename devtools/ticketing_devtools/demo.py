@@ -12,12 +12,11 @@ import contextlib
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ticketing_devtools.errors import SetupError
-from ticketing_devtools.runner import ProcessSpec
+from ticketing_devtools.runner import ProcessSpec, process_start, process_wait_until_ready
 from ticketing_shared.registry import Service
 
 BROKER_STOP_TIMEOUT = 30
@@ -64,23 +63,11 @@ def _running(spec: ProcessSpec | None) -> Iterator[None]:
     if spec is None:
         yield
         return
-    process = subprocess.Popen(
-        list(spec.argv),
-        cwd=spec.cwd,
-        env=None if spec.env is None else dict(spec.env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = process_start(spec, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + spec.ready_timeout
-        while not (spec.ready is None or spec.ready()):
-            if process.poll() is not None:
-                raise SetupError(f"{spec.name} exited with code {process.returncode}")
-            if time.monotonic() > deadline:
-                raise SetupError(f"{spec.name} was not ready within {spec.ready_timeout:g}s")
-            time.sleep(0.05)
+        not_ready = process_wait_until_ready(spec, process)
+        if not_ready is not None:
+            raise SetupError(not_ready)
         yield
     finally:
         process.terminate()  # Redis saves its data as it stops

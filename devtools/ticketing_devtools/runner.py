@@ -33,6 +33,38 @@ class ProcessSpec:
     ready_timeout: float = 30
 
 
+def process_start(spec: ProcessSpec, *, stdout, stderr) -> subprocess.Popen:
+    """`spec`'s process, reading nothing from stdin, in its own process group (so that stopping
+    reaches its children too, and a terminal's Ctrl-C reaches only us, the shutdown staying
+    orderly)."""
+    return subprocess.Popen(
+        list(spec.argv),
+        cwd=spec.cwd,
+        env=None if spec.env is None else dict(spec.env),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+    )
+
+
+def process_wait_until_ready(
+    spec: ProcessSpec, popen: subprocess.Popen, *, stop: threading.Event | None = None
+) -> str | None:
+    """Waits for `spec.ready()` (if it has one): None once ready, or as soon as `stop` is set;
+    otherwise why it never will be (the process exited, or its time ran out)."""
+    deadline = time.monotonic() + spec.ready_timeout
+    while not (spec.ready is None or spec.ready()):
+        if stop is not None and stop.is_set():
+            return None
+        if popen.poll() is not None:
+            return f"{spec.name} exited with code {popen.returncode}"
+        if time.monotonic() >= deadline:
+            return f"{spec.name} was not ready within {spec.ready_timeout:g}s"
+        time.sleep(0.05)
+    return None
+
+
 @dataclass
 class _Running:
     spec: ProcessSpec
@@ -93,37 +125,14 @@ class Runner:
             except OSError as error:
                 self.say(f"cannot start {spec.name}: {error}")
                 return False
-            if spec.ready is not None and not self._wait_until_ready(running[-1]):
+            not_ready = process_wait_until_ready(spec, running[-1].popen, stop=self._stop_requested)
+            if not_ready is not None:
+                self.say(f"{not_ready}; stopping")
                 return False
-        return True
-
-    def _wait_until_ready(self, proc: _Running) -> bool:
-        deadline = time.monotonic() + proc.spec.ready_timeout
-        while not proc.spec.ready():
-            if self._stop_requested.is_set():
-                return True
-            if proc.popen.poll() is not None:
-                self.say(f"{proc.spec.name} exited with code {proc.popen.returncode}; stopping")
-                return False
-            if time.monotonic() >= deadline:
-                timeout = proc.spec.ready_timeout
-                self.say(f"{proc.spec.name} was not ready within {timeout:g}s; stopping")
-                return False
-            time.sleep(0.05)
         return True
 
     def _start(self, spec: ProcessSpec, colour: int) -> _Running:
-        popen = subprocess.Popen(
-            list(spec.argv),
-            cwd=spec.cwd,
-            env=None if spec.env is None else dict(spec.env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            # Its own process group, so that stopping reaches its children too, and so that a
-            # terminal's Ctrl-C reaches only us and the shutdown stays orderly.
-            start_new_session=True,
-        )
+        popen = process_start(spec, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         prefix = spec.name.ljust(self._width)
         if self._colour:
             prefix = f"\033[{colour}m{prefix}{RESET}"
