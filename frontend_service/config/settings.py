@@ -21,7 +21,6 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.messages",
-    "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "web",
@@ -80,8 +79,6 @@ CSRF_COOKIE_NAME = "csrftoken"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "web.views.errors.csrf_failure"
-MESSAGE_COOKIE_NAME = "messages"
-SESSION_COOKIE_PATH = "/"
 
 # ------------------------------------------------------------------------------------------
 # The backends: each service's API, reached directly (in the cluster, its Service) or through
@@ -104,6 +101,8 @@ if PRODUCTION and not all(FRONTEND_BACKEND_URLS.values()):
 # says so rather than hanging (gunicorn's own timeout is far longer).
 FRONTEND_BACKEND_CONNECT_TIMEOUT = env.float("FRONTEND_BACKEND_CONNECT_TIMEOUT", default=1.0)
 FRONTEND_BACKEND_TIMEOUT = env.float("FRONTEND_BACKEND_TIMEOUT", default=5.0)
+# A write's answer may take longer on purpose (a password hashed, a card charged).
+FRONTEND_BACKEND_WRITE_TIMEOUT = env.float("FRONTEND_BACKEND_WRITE_TIMEOUT", default=20.0)
 FRONTEND_BACKEND_POOL_SIZE = env.int("FRONTEND_BACKEND_POOL_SIZE", default=20)
 # After this many timeouts in a row, a backend is not called for a pause (web/backend.py).
 FRONTEND_BACKEND_TIMEOUTS_BEFORE_PAUSE = env.int(
@@ -142,5 +141,18 @@ FRONTEND_ACCESS_RENEW_AHEAD_SECONDS = env.int("FRONTEND_ACCESS_RENEW_AHEAD_SECON
 # Seconds a public page (the landing list, a ticket, the sitemap) may be cached.
 FRONTEND_PUBLIC_MAX_AGE = env.int("FRONTEND_PUBLIC_MAX_AGE", default=30)
 
-# httpx logs every call at INFO: the request line and the backend's own log say it already.
-LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "httpx": {"level": "WARNING"}}}
+# httpx logs every call at INFO: the request line and the backend's own log say it already. A
+# 503 page is a backend's outage, logged once as the backend's warning (web/backend.py), not
+# again by django.request as an ERROR of the page.
+LOGGING = {
+    **LOGGING,
+    "filters": {
+        **LOGGING["filters"],
+        "outage_pages": {"()": "web.logging.OutagePagesFilter"},
+    },
+    "loggers": {
+        **LOGGING["loggers"],
+        "httpx": {"level": "WARNING"},
+        "django.request": {**LOGGING["loggers"]["django.request"], "filters": ["outage_pages"]},
+    },
+}

@@ -148,7 +148,13 @@ def backend_call(
     authenticated: bool = True,
 ) -> httpx.Response:
     """The service's answer to one API call made for `request`: a 2xx response, or
-    BackendRefused for a 4xx, or BackendUnavailable for anything else."""
+    BackendRefused for a 4xx, or BackendUnavailable for anything else.
+
+    A read waits FRONTEND_BACKEND_TIMEOUT for its answer, and its timeouts count towards
+    pausing the backend. A write waits FRONTEND_BACKEND_WRITE_TIMEOUT: it may do slow work on
+    purpose (a password hashed, a card charged), and giving up on it early would tell the
+    person it failed when it did not; nor does a slow write pause the reads of everyone."""
+    is_read = method in ("GET", "HEAD")
     base_url = settings.FRONTEND_BACKEND_URLS[service]
     headers = {}
     request_id = getattr(request, "request_id", None)
@@ -165,12 +171,21 @@ def backend_call(
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     if slow_backends.is_paused(service):
         raise BackendUnavailable(service, "paused after timeouts")
+    read_timeout = (
+        settings.FRONTEND_BACKEND_TIMEOUT if is_read else settings.FRONTEND_BACKEND_WRITE_TIMEOUT
+    )
     try:
         response = backend_client().request(
-            method, f"{base_url}{path}", json=json, params=params, headers=headers
+            method,
+            f"{base_url}{path}",
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=httpx.Timeout(read_timeout, connect=settings.FRONTEND_BACKEND_CONNECT_TIMEOUT),
         )
     except httpx.TimeoutException as exc:
-        slow_backends.timed_out(service)
+        if is_read:
+            slow_backends.timed_out(service)
         raise _unavailable(service, method, path, "timed out", exc) from exc
     except httpx.HTTPError as exc:
         raise _unavailable(service, method, path, "unreachable", exc) from exc

@@ -1,13 +1,15 @@
 """The pages' forms. They render and tidy what people type; the APIs judge it, and their
 field errors are put beside these fields (`form_errors_add`), so each rule lives once, in the
-service that owns it. The HTML attributes (required, lengths, types) only spare a round trip."""
+service that owns it. The forms are sent unchecked by the browser (`novalidate`, so that every
+error reads alike, beside its field); the HTML attributes tell browsers and assistive
+technology what a field holds (required, its kind, its keyboard)."""
 
 from django import forms
+from django.conf import settings
 
 from web.backend import BackendRefused
 
 TITLE_MAX_LENGTH = 200
-PRICE_MAX = "1000000"
 
 
 def _attrs(**attrs) -> dict:
@@ -29,7 +31,7 @@ class SignUpForm(SignInForm):
     password = forms.CharField(
         required=False,
         help_text="8 to 128 characters, not a common password.",
-        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password", maxlength=128)),
+        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password")),
     )
 
 
@@ -41,12 +43,13 @@ class TicketForm(forms.Form):
     )
     price = forms.CharField(
         required=False,
-        label="Price (USD)",
         help_text="For example 25.00",
-        widget=forms.TextInput(
-            attrs=_attrs(inputmode="decimal", pattern=r"\s*[0-9]+(\.[0-9]{1,2})?\s*")
-        ),
+        widget=forms.TextInput(attrs=_attrs(inputmode="decimal")),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["price"].label = f"Price ({settings.FRONTEND_CURRENCY})"
 
 
 class PaymentForm(forms.Form):

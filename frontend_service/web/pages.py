@@ -4,6 +4,7 @@ import functools
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import DisallowedHost
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -62,7 +63,7 @@ def public_page(view):
             return response
         patch_vary_headers(response, ["Cookie"])
         # Signed in, the header is the person's; with a flash message, the page is.
-        shows_messages = bool(request.COOKIES.get(settings.MESSAGE_COOKIE_NAME))
+        shows_messages = bool(request.COOKIES.get(CookieStorage.cookie_name))
         if request.user.is_authenticated or shows_messages or response.status_code != 200:
             patch_cache_control(response, private=True, no_cache=True)
         else:

@@ -1,5 +1,6 @@
 """Reads: what a page shows, each one API call."""
 
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -70,3 +71,23 @@ def order_get(request, *, order_id: str) -> Order | None:
             return None
         raise
     return Order.from_api(response.json())
+
+
+# Pauses between reads of an order just paid: its payment's event reaches orders within a
+# second or so; a few reads, further apart each time, rather than one every moment.
+SETTLE_READ_PAUSES = (0.1, 0.2, 0.4, 0.8, 1.5)
+
+
+def order_get_once_settled(request, *, order_id: str, timeout: float) -> Order | None:
+    """The order once it is no longer open (its payment's event reached orders), or as it is
+    after `timeout` seconds: a page shown right after paying then reads "Paid"."""
+    deadline = time.monotonic() + timeout
+    pauses = iter(SETTLE_READ_PAUSES)
+    while True:
+        order = order_get(request, order_id=order_id)
+        pause = next(pauses, None)
+        if order is None or not order.is_open or pause is None:
+            return order
+        if time.monotonic() + pause > deadline:
+            return order
+        time.sleep(pause)

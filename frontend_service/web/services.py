@@ -3,12 +3,11 @@ browser), returning what the page goes on with. A refusal is `BackendRefused`, w
 and fields the form shows."""
 
 import re
-import time
 from http.cookies import SimpleCookie
 
 from django.conf import settings
 
-from web.backend import BackendRefused, backend_call
+from web.backend import BackendRefused, BackendUnavailable, backend_call
 from web.records import Order, Ticket
 
 # The cookies auth sets that the browser must get: the token pair, and the device cookie that
@@ -91,8 +90,11 @@ def session_refresh(request) -> SimpleCookie | None:
             cookies=refresh_cookie,
             authenticated=False,
         )
-    except BackendRefused:
-        return None
+    except BackendRefused as refused:
+        if refused.status == 401:
+            return None
+        # Anything else (a limit reached) says nothing of the cookie: kept for the next page.
+        raise BackendUnavailable("auth", f"refresh answered {refused.status}") from None
     return _relayed_cookies(response)
 
 
@@ -127,15 +129,3 @@ def payment_create(request, *, order_id: str, token: str) -> None:
     backend_call(
         request, "payments", "POST", "/api/payments", json={"orderId": order_id, "token": token}
     )
-
-
-def order_wait_until_settled(request, *, order_id: str, timeout: float) -> Order | None:
-    """The order once it is no longer open (its payment's event reached orders), or as it is
-    after `timeout` seconds: a page shown right after paying then reads "Paid"."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = backend_call(request, "orders", "GET", f"/api/orders/{order_id}")
-        order = Order.from_api(response.json())
-        if not order.is_open or time.monotonic() >= deadline:
-            return order
-        time.sleep(0.2)

@@ -238,3 +238,20 @@ def test_refused_connections_do_not_pause(page_request, backend_answering, quick
     _time_out(page_request, "orders", 3)
     backend_answering("orders", {"GET /api/orders": Answer(200, [])})
     assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []
+
+
+def test_a_write_waits_longer_than_a_read_and_its_timeouts_pause_nothing(
+    page_request, backend_at, silent_server, backend_answering, quick_pause, settings
+):
+    """A password hashed or a card charged may take a while on purpose: a write waits its own
+    timeout, and a slow one does not pause everyone's reads."""
+    settings.FRONTEND_BACKEND_WRITE_TIMEOUT = 0.6
+    backend_at("payments", silent_server.url)
+    for _ in range(3):
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable):
+            backend_call(page_request, "payments", "POST", "/api/payments", json={})
+        assert 0.5 < time.monotonic() - started < 2
+    server = backend_answering("payments", {"GET /api/payments": Answer(200, [])})
+    backend_call(page_request, "payments", "GET", "/api/payments")
+    assert len(server.received) == 1

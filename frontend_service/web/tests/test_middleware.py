@@ -15,7 +15,7 @@ from ticketing_shared.keys import generate_key_pair
 from ticketing_shared.testing.tokens import access_token_mint
 from web.tests.conftest import sign_in
 from web.tests.factories import token_claims
-from web.tests.pages import page_text
+from web.tests.pages import heading, page_text
 from web.tests.servers import Answer
 
 UNAVAILABLE_TICKETS = "Tickets are unavailable right now, try again in a minute"
@@ -120,7 +120,11 @@ def _assert_tickets_unavailable_page(response) -> None:
 
 
 def test_tickets_refusing_connections_make_a_503_page_and_the_rest_works(client):
-    _assert_tickets_unavailable_page(client.get("/"))
+    response = client.get("/")
+    _assert_tickets_unavailable_page(response)
+    # The landing page as ever, its message where the tickets would be.
+    assert heading(response) == "Tickets for sale"
+    assert 'name="q"' in page_text(response)
     # Pages that need no backend still work.
     assert client.get("/auth/signin").status_code == 200
     assert client.get("/auth/signup").status_code == 200
@@ -247,3 +251,14 @@ def test_a_refresh_cookie_auth_never_gave_is_not_passed_on(client, backend_answe
     assert response.status_code == 200
     assert server.received == []
     assert response.cookies["refresh_token"].value == ""
+
+
+def test_a_refresh_auth_cannot_answer_now_keeps_the_cookies(client, backend_answering):
+    """A limit reached (429) says nothing of the refresh cookie: the next page tries again."""
+    backend_answering(
+        "auth", {"POST /api/users/refresh": Answer(429, {"errors": [{"message": "Slow down"}]})}
+    )
+    client.cookies["refresh_token"] = "a.refresh.token"
+    response = client.get("/auth/signin")
+    assert response.status_code == 200
+    assert "refresh_token" not in response.cookies

@@ -12,6 +12,7 @@ from web.tests.pages import (
     page_text,
     title_of,
 )
+from web.tests.servers import Answer
 
 ACCOUNT_FORMS = ["/auth/signin", "/auth/signup"]
 
@@ -183,3 +184,23 @@ def test_a_signed_out_header_links_sign_in_back_to_this_page(client):
     text = page_text(client.get("/auth/signout"))
     # An /auth/ page does not send people back to itself.
     assert 'href="/auth/signin">Sign in' in text
+
+
+@pytest.mark.parametrize("path", ACCOUNT_FORMS)
+def test_signed_in_the_account_forms_go_on_to_next(signed_in_client, path):
+    response = signed_in_client.get(f"{path}?next=/orders")
+    assert response.status_code == 302
+    assert response["Location"] == "/orders"
+
+
+def test_sign_out_refused_by_auth_still_clears_the_browsers_tokens(csrf_client, backend_answering):
+    from web.tests.conftest import sign_in
+
+    backend_answering(
+        "auth", {"POST /api/users/signout": Answer(400, {"errors": [{"message": "No"}]})}
+    )
+    sign_in(csrf_client)
+    response = csrf_post(csrf_client, "/auth/signout", "/auth/signout")
+    assert response.status_code == 302
+    for name in ("access_token", "refresh_token"):
+        assert response.cookies[name].value == ""

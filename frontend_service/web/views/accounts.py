@@ -84,6 +84,9 @@ def _account_view(account: AccountForm):
     @require_http_methods(["GET", "HEAD", "POST"])
     @private_page
     def view(request):
+        if request.user.is_authenticated and request.method != "POST":
+            # Signed in already: on to where they were going.
+            return redirect(_next_path(request))
         form = account.form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -121,7 +124,7 @@ def signout(request):
     response = redirect("/")
     try:
         cookies = services.user_signout(request)
-    except BackendUnavailable:
+    except (BackendUnavailable, BackendRefused):
         # The browser forgets its tokens all the same; the refresh token then lapses unused.
         auth_cookies_clear(response)
     else:

@@ -1,5 +1,7 @@
 """Pages for what went wrong: friendly, in the site's layout, never a traceback."""
 
+from django.http import HttpResponseServerError
+from django.template import loader
 from django.template.response import TemplateResponse
 
 from web.backend import BackendRefused, BackendUnavailable
@@ -19,8 +21,11 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    # A page of its own (no layout, no context processors): it must render whatever broke.
-    return _error_page(request, "web/errors/500.html", 500)
+    # A page of its own, rendered without the request (no layout, no context processors), as
+    # Django's own handler does: it must render whatever broke.
+    return HttpResponseServerError(
+        loader.get_template("web/errors/500.html").render(), headers=NOT_STORED
+    )
 
 
 def bad_request(request, exception=None):
@@ -41,18 +46,18 @@ def method_not_allowed(request, response):
     return _error_page(request, "web/errors/405.html", 405, headers={"Allow": response["Allow"]})
 
 
+# A page a backend's outage made: asked again in a minute, never kept.
+UNAVAILABLE_HEADERS = {**NOT_STORED, "Retry-After": "60"}
+
+
 def backend_unavailable(request, unavailable: BackendUnavailable):
-    response = _error_page(
+    return _error_page(
         request,
         "web/errors/unavailable.html",
         503,
         {"unavailable": unavailable},
-        headers={"Retry-After": "60"},
+        headers=UNAVAILABLE_HEADERS,
     )
-    # Logged once, as the backend's warning (web/backend.py), not again by django.request as
-    # an ERROR of this page: the flag is how Django's own log_response skips a response.
-    response._has_been_logged = True
-    return response
 
 
 def backend_refused(request, refused: BackendRefused):

@@ -98,7 +98,7 @@ def order_pay(request, order_id):
 def _paid_page_redirect(request, order_id: str):
     """To the order's page once the payment is taken, saying how the order stands."""
     try:
-        settled = services.order_wait_until_settled(
+        settled = selectors.order_get_once_settled(
             request, order_id=order_id, timeout=settings.FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS
         )
     except (BackendUnavailable, BackendRefused):

@@ -8,7 +8,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from web import selectors, services
-from web.backend import BackendRefused
+from web.backend import BackendRefused, BackendUnavailable
 from web.forms import TicketForm, form_errors_add
 from web.pages import (
     absolute_url,
@@ -18,6 +18,7 @@ from web.pages import (
     signin_redirect,
     signin_required,
 )
+from web.views.errors import UNAVAILABLE_HEADERS
 
 SEARCH_MAX_LENGTH = 200
 
@@ -28,27 +29,36 @@ def ticket_list(request):
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     cursor = request.GET.get("cursor", "")
     search_errors = []
+    unavailable = None
     try:
-        page = selectors.ticket_list_available(request, search=search, cursor=cursor)
-    except BackendRefused as refused:
-        if any(error.field == "cursor" for error in refused.errors):
-            # A cursor this list never gave (edited by hand): the first page instead.
-            cursor = ""
-        else:
-            # Search text the API refuses (control characters, say): said beside the box.
-            search_errors, search = refused.messages, ""
-        page = selectors.ticket_list_available(request, search=search)
-    return render_page(
+        try:
+            page = selectors.ticket_list_available(request, search=search, cursor=cursor)
+        except BackendRefused as refused:
+            if any(error.field == "cursor" for error in refused.errors):
+                # A cursor this list never gave (edited by hand): the first page instead.
+                cursor = ""
+            else:
+                # Search text the API refuses (control characters, say): said beside the box.
+                search_errors, search = refused.messages, ""
+            page = selectors.ticket_list_available(request, search=search)
+    except BackendUnavailable as down:
+        # The page as ever, its message where the tickets would be.
+        page, unavailable = None, down
+    response = render_page(
         request,
         "web/tickets/list.html",
         {
             "page": page,
             "search": search,
             "search_errors": search_errors,
+            "unavailable": unavailable,
             "is_first_page": not cursor,
         },
-        status=400 if search_errors else 200,
+        status=503 if unavailable else 400 if search_errors else 200,
     )
+    for header, value in UNAVAILABLE_HEADERS.items() if unavailable else ():
+        response[header] = value
+    return response
 
 
 @require_safe
@@ -122,6 +132,9 @@ def ticket_edit(request, ticket_id):
     if ticket is None or ticket.user_id != str(request.user.id):
         # Another seller's ticket is no page of theirs.
         raise Http404("No such ticket of yours")
+    if not ticket.is_available:
+        # Tickets refuses to change a ticket an order holds: said before anything is typed.
+        return render_page(request, "web/tickets/locked.html", {"ticket": ticket})
     initial = {"title": ticket.title, "price": f"{ticket.price:.2f}"}
     form = TicketForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -4,15 +4,18 @@
   "use strict";
   var element = document.querySelector("[data-countdown]");
   if (!element) return;
-  var expiresAt = Date.parse(element.getAttribute("data-expires-at"));
-  if (isNaN(expiresAt)) return;
+  // Counted from the server's clock (the seconds left when the page was made), not the
+  // browser's, which may be minutes off.
+  var secondsLeft = parseInt(element.getAttribute("data-seconds-left"), 10);
+  if (isNaN(secondsLeft)) return;
+  var expiresAt = performance.now() + secondsLeft * 1000;
   var forms = document.querySelectorAll(".pay-form, .cancel-form");
-  // Screen readers hear the minutes change, not every second.
+  // A timer is read when a screen reader's user asks, not every second; the end is announced.
   element.setAttribute("role", "timer");
   element.setAttribute("aria-live", "off");
   function pad(n) { return n < 10 ? "0" + n : String(n); }
   function tick() {
-    var left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+    var left = Math.max(0, Math.round((expiresAt - performance.now()) / 1000));
     if (left <= 0) {
       clearInterval(timer);
       element.setAttribute("aria-live", "assertive");
