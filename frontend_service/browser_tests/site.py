@@ -3,6 +3,7 @@ forms filled by their labels, buttons pressed by their names; and what they chec
 (axe-core's accessibility rules, no script error) and keep (screenshots, page weights).
 """
 
+import fcntl
 import json
 import re
 import secrets
@@ -51,11 +52,15 @@ def npm_packages_install(*, with_lighthouse: bool = False) -> Path:
             == lock[f"node_modules/{name}"]["version"]
         )
 
-    if not all(installed(name) for name in wanted):
-        argv = ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
-        if not with_lighthouse:
-            argv.append("--omit=dev")  # Lighthouse is a hundred packages the tests never use
-        subprocess.run(argv, cwd=HERE, check=True)  # noqa: S603 (npm, our own arguments)
+    # One install at a time: `npm ci` empties node_modules/ first, under any other run's feet
+    # (the browser tests and scripts/lighthouse side by side).
+    with (HERE / ".npm-install.lock").open("w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if not all(installed(name) for name in wanted):
+            argv = ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
+            if not with_lighthouse:
+                argv.append("--omit=dev")  # Lighthouse is a hundred packages the tests never use
+            subprocess.run(argv, cwd=HERE, check=True)  # noqa: S603 (npm, our own arguments)
     return node_modules
 
 
