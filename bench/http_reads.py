@@ -1206,10 +1206,12 @@ def scenarios_make(
         Scenario("GET /api/tickets/:id (random)", "tickets", detail_paths, API_TARGETS),
         # The frontend's pages, signed out (as crawlers and newcomers see them): each one call
         # to the tickets API, then a template.
-        Scenario("frontend: GET / (landing)", "frontend", ["/"], PAGE_TARGETS, ("tickets",)),
+        Scenario(
+            "frontend: GET / (landing)", "frontend", ["/"], PAGE_TARGETS, backends=("tickets",)
+        ),
         Scenario(
             "frontend: GET /tickets/:id (random)", "frontend", page_paths, PAGE_TARGETS,
-            ("tickets",),
+            backends=("tickets",),
         ),
     ]  # fmt: skip
 
