@@ -30,10 +30,10 @@ SIGNIN_MAX_FAILURES_PER_EMAIL_AND_IP = env.int("SIGNIN_MAX_FAILURES_PER_EMAIL_AN
 SIGNIN_MAX_FAILURES_PER_EMAIL = env.int("SIGNIN_MAX_FAILURES_PER_EMAIL", default=100)
 SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=50)
 SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
-# A client that has signed in to an account before holds a device token for it (users/devices.py):
-# the per-email ceiling does not refuse it, so guessing elsewhere cannot lock the owner out;
-# its own failures have a low limit per token instead.
-SIGNIN_DEVICE_COOKIE_NAME = "signin_device"
+# A client that has signed in to an account before holds a device token for it (users/devices.py,
+# in the cookie SIGNIN_DEVICE_COOKIE_NAME of the shared settings): the per-email ceiling does not
+# refuse it, so guessing elsewhere cannot lock the owner out; its own failures have a low limit
+# per token instead.
 SIGNIN_DEVICE_MAX_AGE_SECONDS = env.int("SIGNIN_DEVICE_MAX_AGE_SECONDS", default=180 * 24 * 3600)
 SIGNIN_MAX_FAILURES_PER_DEVICE = env.int("SIGNIN_MAX_FAILURES_PER_DEVICE", default=10)
 # Sign-ups per client address: each costs a password hash and tells whether an email is taken.

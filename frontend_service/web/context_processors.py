@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from ticketing_shared.registry import service_get
 from web.pages import absolute_url
 
 
@@ -10,5 +11,6 @@ def site(request):
         "site_name": settings.FRONTEND_SITE_NAME,
         "canonical_url": absolute_url(request, request.path),
         "currency": settings.FRONTEND_CURRENCY,
-        "admin_url": "/admin/users/",
+        # Staff sign in to every service's admin through auth's.
+        "admin_url": service_get("auth").admin_prefix,
     }

@@ -11,8 +11,12 @@ from web.backend import BackendRefused, BackendUnavailable, backend_call
 from web.records import Order, Ticket
 
 # The cookies auth sets that the browser must get: the token pair, and the device cookie that
-# lets a known device past the sign-in limits of its email (auth's SIGNIN_DEVICE_COOKIE_NAME).
-RELAYED_COOKIES = (settings.ACCESS_COOKIE_NAME, settings.REFRESH_COOKIE_NAME, "signin_device")
+# lets a known device past the sign-in limits of its email.
+RELAYED_COOKIES = (
+    settings.ACCESS_COOKIE_NAME,
+    settings.REFRESH_COOKIE_NAME,
+    settings.SIGNIN_DEVICE_COOKIE_NAME,
+)
 
 
 def _relayed_cookies(response) -> SimpleCookie:

@@ -110,6 +110,9 @@ if PRODUCTION and SERVICE.signs_tokens and not JWT_PRIVATE_KEY:
 
 ACCESS_COOKIE_NAME = "access_token"
 REFRESH_COOKIE_NAME = "refresh_token"
+# Auth's known-device token (auth_service/users/devices.py), which the frontend passes on when
+# it signs a browser in.
+SIGNIN_DEVICE_COOKIE_NAME = "signin_device"
 # A refresh token presented again this soon after it was rotated gets the same new pair: a
 # browser's parallel requests carry the same cookies and would otherwise sign it out.
 JWT_REFRESH_REUSE_SECONDS = env.int("JWT_REFRESH_REUSE_SECONDS", default=10)
