@@ -8,9 +8,8 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import DisallowedHost
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
-
-SIGNIN_PATH = "/auth/signin"
 
 
 def signin_redirect(request, *, next_path: str | None = None):
@@ -19,7 +18,7 @@ def signin_redirect(request, *, next_path: str | None = None):
     target = next_path or (
         request.get_full_path() if request.method in ("GET", "HEAD") else _form_page(request)
     )
-    return redirect(f"{SIGNIN_PATH}?{urlencode({'next': target})}")
+    return redirect(f"{reverse('signin')}?{urlencode({'next': target})}")
 
 
 def _form_page(request) -> str:

@@ -121,7 +121,7 @@ def signout(request):
     if request.method != "POST":
         return render_page(request, "web/auth/signout.html")
     rotate_token(request)
-    response = redirect("/")
+    response = redirect("home")
     try:
         cookies = services.user_signout(request)
     except (BackendUnavailable, BackendRefused):
