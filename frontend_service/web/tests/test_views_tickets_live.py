@@ -283,7 +283,7 @@ def test_signed_out_visitors_are_asked_to_sign_in_to_purchase(seller):
     ticket_id = ticket_on_sale(seller)
     response = Browser().get(f"/tickets/{ticket_id}")
     text = page_text(response)
-    assert f'href="/auth/signin?next=/tickets/{ticket_id}">Sign in to purchase</a>' in text
+    assert f'href="/auth/signin?next=%2Ftickets%2F{ticket_id}">Sign in to purchase</a>' in text
     assert "Purchase</button>" not in text
     assert "public" in response["Cache-Control"]
     assert response.has_header("ETag")
