@@ -3,13 +3,13 @@ import stat
 import environ
 import pytest
 
-from ticketing_devtools.cli import django_env
+from ticketing_devtools.cli import django_env, frontend_backend_urls
 from ticketing_devtools.env_files import env_file_render, env_file_write
 from ticketing_devtools.errors import SetupError
 from ticketing_devtools.paths import LocalState
 from ticketing_devtools.private_redis import PrivateRedis
 from ticketing_devtools.services import relocated
-from ticketing_shared.registry import SERVICES_BY_NAME
+from ticketing_shared.registry import SERVICES, SERVICES_BY_NAME
 
 AUTH = SERVICES_BY_NAME["auth"]
 TICKETS = SERVICES_BY_NAME["tickets"]
@@ -59,13 +59,21 @@ def test_only_the_token_signer_gets_the_private_key_and_the_usual_run_no_redis(
     }
 
 
-def test_the_frontends_file_names_no_database(tmp_path, monkeypatch):
-    """It keeps no data: `manage.py` in its folder is told of no database, the copy's Redis and
-    keys all the same."""
+def test_the_frontends_file_names_no_database_and_the_copys_apis(tmp_path, monkeypatch):
+    """It keeps no data: `manage.py` in its folder is told of no database, the copy's Redis,
+    keys and APIs all the same (not the usual run's ports)."""
     state = LocalState(tmp_path / "copy")
-    [frontend] = relocated([FRONTEND], port_base=21001, database_suffix="_copy")
+    services = relocated(SERVICES, port_base=21001, database_suffix="_copy")
+    frontend = next(service for service in services if service.is_catch_all)
     redis = PrivateRedis(21006, state.redis_dir)
-    env = django_env(frontend, state, "the-secret", base={}, redis_urls=redis.urls())
+    env = django_env(
+        frontend,
+        state,
+        "the-secret",
+        base={},
+        redis_urls=redis.urls(),
+        backend_urls=frontend_backend_urls(services),
+    )
     path = state.env_dir / "frontend.env"
 
     env_file_write(path, "frontend", env)
@@ -75,6 +83,10 @@ def test_the_frontends_file_names_no_database(tmp_path, monkeypatch):
         "CELERY_BROKER_URL": "redis://127.0.0.1:21006/0",
         "JWT_PUBLIC_KEY_FILE": str(state.keys_dir / "jwt-public.pem"),
         "DJANGO_SECRET_KEY": "the-secret",
+        "FRONTEND_AUTH_URL": "http://127.0.0.1:21001",
+        "FRONTEND_TICKETS_URL": "http://127.0.0.1:21002",
+        "FRONTEND_ORDERS_URL": "http://127.0.0.1:21003",
+        "FRONTEND_PAYMENTS_URL": "http://127.0.0.1:21004",
     }
 
 

@@ -97,9 +97,7 @@ def django_env(
 def frontend_backend_urls(services: Sequence[Service]) -> dict[str, str]:
     """Where the frontend reaches each API of this run: the service's own port, directly."""
     return {
-        f"FRONTEND_{s.name.upper()}_URL": f"http://127.0.0.1:{s.port}"
-        for s in services
-        if not s.is_catch_all
+        s.api_url_variable: f"http://127.0.0.1:{s.port}" for s in services if not s.is_catch_all
     }
 
 

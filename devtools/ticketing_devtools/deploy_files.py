@@ -193,7 +193,7 @@ def _frontend_settings() -> tuple[PlainSetting, ...]:
         ),
         *(
             PlainSetting(
-                f"FRONTEND_{service.name.upper()}_URL",
+                service.api_url_variable,
                 f"http://{service.name}:{APP_PORT}",
                 comment=""
                 if index

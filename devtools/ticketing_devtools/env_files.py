@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ticketing_devtools.errors import SetupError
+from ticketing_shared.registry import SERVICES
 
-# What locates the runner's resources. Not how it serves them (TRUSTED_PROXY_COUNT describes
-# the gateway in front of its processes, DJANGO_DEBUG and DJANGO_STATIC_ROOT its gunicorn mode):
-# a command or a test run in the folder has none of that, and would be misled.
+# What locates the runner's resources (for the frontend, where this run's APIs listen). Not how
+# it serves them (TRUSTED_PROXY_COUNT describes the gateway in front of its processes,
+# DJANGO_DEBUG and DJANGO_STATIC_ROOT its gunicorn mode): a command or a test run in the folder
+# has none of that, and would be misled.
 ENV_FILE_VARIABLES = (
     "DATABASE_URL",
     "REDIS_URL",
@@ -22,6 +24,7 @@ ENV_FILE_VARIABLES = (
     "JWT_PUBLIC_KEY_FILE",
     "JWT_PRIVATE_KEY_FILE",
     "DJANGO_SECRET_KEY",
+    *(service.api_url_variable for service in SERVICES if not service.is_catch_all),
 )
 
 

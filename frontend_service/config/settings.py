@@ -12,7 +12,7 @@ os.environ["TICKETING_SERVICE"] = "frontend"
 
 from django.core.exceptions import ImproperlyConfigured
 
-from ticketing_shared.registry import service_get
+from ticketing_shared.registry import SERVICES
 from ticketing_shared.settings import *  # noqa: F403
 from ticketing_shared.settings import LOGGING, PRODUCTION, TEMPLATES, env
 
@@ -86,11 +86,12 @@ CSRF_FAILURE_VIEW = "web.views.errors.csrf_failure"
 # ------------------------------------------------------------------------------------------
 # Unset in development, a service's usual local port (the runner sets them for its copies).
 FRONTEND_BACKEND_URLS = {
-    name: env.str(
-        f"FRONTEND_{name.upper()}_URL",
-        default="" if PRODUCTION else f"http://127.0.0.1:{service_get(name).port}",
+    service.name: env.str(
+        service.api_url_variable,
+        default="" if PRODUCTION else f"http://127.0.0.1:{service.port}",
     )
-    for name in ("auth", "tickets", "orders", "payments")
+    for service in SERVICES
+    if not service.is_catch_all
 }
 if PRODUCTION and not all(FRONTEND_BACKEND_URLS.values()):
     raise ImproperlyConfigured(

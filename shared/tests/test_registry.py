@@ -52,6 +52,8 @@ def test_the_frontend_is_the_one_catch_all_and_keeps_no_data():
     assert not frontend.runs_worker
     assert not frontend.signs_tokens
     assert [service.name for service in SERVICES if not service.uses_database] == ["frontend"]
+    # Where it reaches each API: one variable per service, the same wherever it is set.
+    assert service_get("orders").api_url_variable == "FRONTEND_ORDERS_URL"
     # Its requests wait on the APIs: threads, so that one slow API does not hold every worker.
     assert frontend.web_threads > 1
     assert {service.web_threads for service in SERVICES if not service.is_catch_all} == {1}

@@ -75,6 +75,11 @@ class Service:
     def is_catch_all(self) -> bool:
         return self.resource is None
 
+    @property
+    def api_url_variable(self) -> str:
+        """The variable that tells the frontend where this service's API is reached."""
+        return f"FRONTEND_{self.name.upper()}_URL"
+
 
 SERVICES: tuple[Service, ...] = (
     Service("auth", "users", 8001, runs_worker=True, signs_tokens=True),
