@@ -108,10 +108,19 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
         "is_seller": False,
     }
 
-    inlined = cards_inlined_template()
-    same_page = inlined is not None and inlined.render(
-        list_context, request_for(landing)
-    ) == render_to_string("web/tickets/list.html", list_context, request=request_for(landing))
+    def rendered_list() -> str:
+        return render_to_string("web/tickets/list.html", list_context, request=request_for(landing))
+
+    variants = []
+    for label, options in [
+        ("the cards inlined, no {% include %}", {"inlined": True, "links_written": False}),
+        ("the cards' links written, not {% url %}", {"inlined": False, "links_written": True}),
+        ("both", {"inlined": True, "links_written": True}),
+    ]:
+        template = landing_variant(**options)
+        if template is not None:
+            same = template.render(list_context, request_for(landing)) == rendered_list()
+            variants.append((f"{label} (same page: {same})", template))
 
     parts = [
         (f"GET {landing} (landing): the whole WSGI call", lambda: wsgi_call(application, landing)),
@@ -146,15 +155,11 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
             ),
         ),
         *(
-            [
-                (
-                    f"    not the frontend's: the cards inlined, no {{% include %}} (same "
-                    f"page: {same_page})",
-                    lambda: inlined.render(list_context, request_for(landing)),
-                )
-            ]
-            if inlined is not None
-            else []
+            (
+                f"    not the frontend's: {label}",
+                lambda template=template: template.render(list_context, request_for(landing)),
+            )
+            for label, template in variants
         ),
         (f"GET {ticket_page}: the whole WSGI call", lambda: wsgi_call(application, ticket_page)),
         (
@@ -252,12 +257,15 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
 
 
 CARD_INCLUDE = '{% include "web/includes/ticket_card.html" %}'
+CARD_LINK_REVERSED = "{% url 'ticket-detail' ticket.id %}"
+CARD_LINK_WRITTEN = "/tickets/{{ ticket.id }}"
 
 
-def cards_inlined_template():
-    """The landing's template with each card's markup written in its loop rather than
-    included (a suggestion, measured; not the frontend's code), or None if the template no
-    longer includes its cards that way."""
+def landing_variant(*, inlined: bool, links_written: bool):
+    """The landing's template changed as suggested (measured; not the frontend's code): each
+    card's markup written in the loop rather than included, and/or each card's link written
+    as its path rather than reversed by name (`{% url %}`); None when the templates no longer
+    have what the change replaces."""
     from django.template import engines
 
     templates = FRONTEND_DIR / "web" / "templates" / "web"
@@ -265,14 +273,35 @@ def cards_inlined_template():
     card = (templates / "includes" / "ticket_card.html").read_text()
     if CARD_INCLUDE not in page or not page.startswith("{% extends "):
         return None
-    extends, rest = page.split("\n", 1)
-    # `{% extends %}` stays the first tag; the card's filters are loaded once, after it.
-    source = (
-        extends
-        + "{% load web %}\n"
-        + rest.replace(CARD_INCLUDE, card.replace("{% load web %}", ""))
-    )
-    return engines["django"].from_string(source)
+    if links_written:
+        if CARD_LINK_REVERSED not in card:
+            return None
+        card = card.replace(CARD_LINK_REVERSED, CARD_LINK_WRITTEN)
+    if inlined:
+        extends, rest = page.split("\n", 1)
+        # `{% extends %}` stays the first tag; the card's filters are loaded once, after it.
+        page = (
+            extends
+            + "{% load web %}\n"
+            + rest.replace(CARD_INCLUDE, card.replace("{% load web %}", ""))
+        )
+    else:
+        # The card as a template of its own, included by the page as before.
+        engine = engines["django"].engine
+        card_template = engine.from_string(card)
+        page = page.replace(CARD_INCLUDE, "{% include card_template %}")
+        return _WithCard(engines["django"].from_string(page), card_template)
+    return engines["django"].from_string(page)
+
+
+class _WithCard:
+    """A page template that includes `card_template` (a Template object in its context)."""
+
+    def __init__(self, page, card_template) -> None:
+        self.page, self.card_template = page, card_template
+
+    def render(self, context: dict, request) -> str:
+        return self.page.render({**context, "card_template": self.card_template}, request)
 
 
 def shares(stats: pstats.Stats, total: float, parts: list) -> list[str]:
