@@ -15,14 +15,15 @@ any view that reads a row). The frontend runs as production runs it too (no data
 APIs' addresses pointing at the tickets gunicorn above), for `GET /` and `GET /tickets/<id>`
 signed out: each the frontend's middleware, one call to the tickets API and a template.
 
-Load: `wrk`, `--connections` concurrent clients (keep-alive asked; gunicorn's sync workers
-close each connection after its answer, as in production), each request with the headers the
-gateway adds (Host, X-Forwarded-For, X-Forwarded-Proto https, X-Request-ID). Every scenario
-runs `--runs` times for `--seconds`, interleaved (a different order each run), after a short
-warm-up. Then EXPLAIN ANALYZE of the list's queries (page 1, a page deep in the list through
-its cursor, a title search) and of the detail's, and with `--profile` an in-process profile of
-the read path (the WSGI application called directly, its parts timed one by one), and of the
-frontend's pages (`bench/frontend_profile.py`, in a process of its own).
+Load: `wrk`, `--connections` concurrent clients (keep-alive asked; the APIs' sync workers close
+each connection after its answer, the frontend's threaded workers keep it, as in production),
+each request with the headers the gateway adds (Host, X-Forwarded-For, X-Forwarded-Proto https,
+X-Request-ID). Every scenario runs `--runs` times for `--seconds`, interleaved (a different
+order each run), after a short warm-up. Then EXPLAIN ANALYZE of the list's queries (page 1, a
+page deep in the list through its cursor, a title search) and of the detail's, and with
+`--profile` an in-process profile of the read path (the WSGI application called directly, its
+parts timed one by one), and of the frontend's pages (`bench/frontend_profile.py`, in a process
+of its own).
 
     cd /work/main && uv run python bench/http_reads.py [--runs 3] [--seconds 10]
         [--connections 16] [--tickets 10000] [--workers N] [--frontend-workers N]
@@ -60,6 +61,7 @@ from urllib.parse import urlsplit
 import psycopg2
 
 from ticketing_shared.keys import generate_key_pair
+from ticketing_shared.registry import service_get
 from ticketing_shared.testing.bus.harness import RedisServer, eventually, postgres_admin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +80,10 @@ P99_TARGET_MS = 50
 RATIO_TARGET = 0.5  # of the bare baseline's requests/s
 # The frontend's pages (issue 11): p50 at 16 clients.
 PAGE_P50_TARGET_MS = 50
+# Gunicorn threads per worker, as production runs each (the registry's, which the images and
+# manifests pass as --threads): the tickets service's sync workers, the frontend's threads.
+TICKETS_WEB_THREADS = service_get("tickets").web_threads
+FRONTEND_WEB_THREADS = service_get("frontend").web_threads
 
 # Titles made of these, so that a title search finds some and not others.
 ARTISTS = [
@@ -142,12 +148,7 @@ def production_environment(
 
 
 def frontend_environment(
-    environment: dict[str, str],
-    *,
-    static_root: Path,
-    tickets_port: int,
-    workers: int | None,
-    threads: int | None,
+    environment: dict[str, str], *, static_root: Path, tickets_port: int, workers: int | None
 ) -> dict[str, str]:
     """The frontend's production environment: the others' common variables without a database
     (it keeps none), its own host, its collected static files, and where the APIs are. Only
@@ -159,8 +160,6 @@ def frontend_environment(
     }
     if workers is not None:
         frontend["GUNICORN_WORKERS"] = str(workers)
-    if threads is not None:
-        frontend["GUNICORN_THREADS"] = str(threads)
     return {
         **frontend,
         "DJANGO_STATIC_ROOT": str(static_root),
@@ -298,16 +297,28 @@ class Gunicorn:
     """One gunicorn master and its workers, with the services' gunicorn settings."""
 
     def __init__(
-        self, name: str, app: str, *, cwd: Path, environment: dict, log_path: Path
+        self,
+        name: str,
+        app: str,
+        *,
+        cwd: Path,
+        environment: dict,
+        log_path: Path,
+        threads: int = TICKETS_WEB_THREADS,
     ) -> None:
         self.name = name
         self.port = free_port()
         self.log_path = log_path
         self.cwd = cwd
         self.environment = {**environment, "HOST": "127.0.0.1", "PORT": str(self.port)}
-        # Production's command: the `gunicorn` script of the service's environment.
+        self.threads = threads
+        # Production's command (the images' and the manifests'): the `gunicorn` script of the
+        # service's environment, with the registry's threads per worker.
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.argv = [str(gunicorn), "-c", "python:ticketing_shared.gunicorn_conf", app]
+        self.argv = [
+            str(gunicorn), "-c", "python:ticketing_shared.gunicorn_conf", "--threads",
+            str(threads), app,
+        ]  # fmt: skip
         self.process: subprocess.Popen | None = None
 
     def start(self, ready_path: str) -> None:
@@ -1039,11 +1050,12 @@ def report(
     columns = "{:<38} {:>20} {:>17} {:>17} {:>20} {:>9} {:>9} {:>9} {:>6} {:>14}  {}"
     lines = [
         f"HTTP reads at {context['code']}: {os.cpu_count()} CPUs, busy {context['busy_before']:.0%}"
-        f" just before the run; gunicorn {context['gunicorn']} sync workers x{context['workers']}"
+        f" just before the run; gunicorn {context['gunicorn']} workers x{context['workers']}"
+        f" with {TICKETS_WEB_THREADS} thread(s)"
         + (
-            f" (the frontend's x{args.frontend_workers or context['workers']}"
-            f"{f' with {args.frontend_threads} threads' if args.frontend_threads else ''})"
-            if args.frontend_workers or args.frontend_threads
+            f" (the frontend's x{args.frontend_workers or context['workers']} with "
+            f"{args.frontend_threads or FRONTEND_WEB_THREADS} threads)"
+            if "frontend" in context["servers"]
             else ""
         )
         + " (ticketing_shared.gunicorn_conf), TICKETING_ENV=production, LOG_LEVEL=INFO",
@@ -1174,7 +1186,8 @@ def arguments() -> argparse.Namespace:
         "--frontend-threads",
         type=int,
         default=None,
-        help="the frontend's GUNICORN_THREADS (default: production's, 1: sync workers)",
+        help=f"the frontend's gunicorn --threads (default: production's, the registry's "
+        f"{FRONTEND_WEB_THREADS})",
     )
     parser.add_argument(
         "--only", nargs="*", default=None, help="scenarios whose name contains one of these"
@@ -1309,7 +1322,6 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
             static_root=workdir / "static-frontend",
             tickets_port=servers["tickets"].port,
             workers=args.frontend_workers,
-            threads=args.frontend_threads,
         )
         frontend_static_collect(frontend_env)
         servers["frontend"] = Gunicorn(
@@ -1318,6 +1330,7 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
             cwd=FRONTEND_DIR,
             environment=frontend_env,
             log_path=workdir / "frontend.log",
+            threads=args.frontend_threads or FRONTEND_WEB_THREADS,
         )
         cleanup.callback(servers["frontend"].stop)
         servers["frontend"].start("/healthz")
@@ -1405,6 +1418,7 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
         "busy_before": args.busy_before,
         "gunicorn": gunicorn.__version__,
         "workers": args.workers or 2,
+        "servers": list(servers),
         "available": available,
         "log_problems": log_problems,
     }
