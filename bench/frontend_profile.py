@@ -14,7 +14,6 @@ rendered (`web/tickets/list.html` with 24 cards, or `web/tickets/detail.html`).
 """
 
 import argparse
-import cProfile
 import http.client
 import inspect
 import io
@@ -56,7 +55,12 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
     from django.core.wsgi import get_wsgi_application
     from django.template.loader import render_to_string
     from django.template.loader_tags import IncludeNode
-    from http_reads import per_call_ms, wsgi_call, wsgi_environ
+    from http_reads import (
+        parts_table,
+        requests_profiled,
+        wsgi_call,
+        wsgi_environ,
+    )
 
     from web import selectors
     from web.backend import backend_call, backend_client
@@ -194,21 +198,12 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
         ),
         ("a request object (WSGIRequest) alone", lambda: request_for(landing)),
     ]
-    lines = [f"{'part':<84} {'wall ms':>8} {'CPU ms':>8}"]
-    for label, function in parts:
-        wall, cpu = per_call_ms(function, repeats)
-        lines.append(f"{label:<84} {wall:>8.3f} {cpu:>8.3f}")
+    lines = parts_table(parts, repeats, width=84)
 
     # Django's {% include %}, named by where it is defined (every node's method is `render`).
     include_line = inspect.getsourcelines(IncludeNode.render)[1]
     for label, path in [("landing", landing), ("ticket page", ticket_page)]:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(repeats):
-            wsgi_call(application, path)
-        profiler.disable()
-        stats = pstats.Stats(profiler, stream=io.StringIO()).strip_dirs()
-        total = stats.total_tt
+        stats, total = requests_profiled(application, path, repeats)
         lines += [
             "",
             f"cProfile of {repeats} {label} requests ({path}): "
@@ -308,20 +303,10 @@ def shares(stats: pstats.Stats, total: float, parts: list) -> list[str]:
     """Each part's time as a share of `total`: the cumulative time of the functions its
     patterns name (`file:line(name)`; the largest match of each pattern, summed over the
     patterns); a part without patterns is what the view and the template leave."""
-    import fnmatch
+    from http_reads import cumulative_seconds
 
     def cumulative(patterns: list[str]) -> float:
-        return sum(
-            max(
-                (
-                    values[3]
-                    for (filename, line, name), values in stats.stats.items()
-                    if fnmatch.fnmatch(f"{filename}:{line}({name})", pattern)
-                ),
-                default=0.0,
-            )
-            for pattern in patterns
-        )
+        return sum(cumulative_seconds(stats, pattern) for pattern in patterns)
 
     view_and_template = cumulative(["tickets.py:*(ticket_*)"]) + cumulative(
         ["response.py:*(render)"]

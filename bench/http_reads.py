@@ -811,27 +811,53 @@ def response_body(response) -> bytes:
     return response.content
 
 
+def cumulative_seconds(stats: pstats.Stats, pattern: str) -> float:
+    """The cumulative time of the function a `file:lineno(name)` pattern names (`*` for any
+    line number): the largest match's."""
+    import fnmatch
+
+    found = [
+        values[3]
+        for (filename, line, name), values in stats.stats.items()
+        if fnmatch.fnmatch(f"{filename}:{line}({name})", pattern)
+    ]
+    return max(found, default=0.0)
+
+
 def profile_shares(stats: pstats.Stats, total: float, parts: list) -> list[str]:
     """The cumulative time of each function named (`file:lineno(name)`, `*` for any line
     number) as a share of `total`; the line without a name is what the others leave (the
     whole minus DRF's dispatch)."""
-    import fnmatch
-
-    def cumulative(pattern: str) -> float:
-        found = [
-            values[3]
-            for (filename, line, name), values in stats.stats.items()
-            if fnmatch.fnmatch(f"{filename}:{line}({name})", pattern)
-        ]
-        return max(found, default=0.0)
-
     lines = []
     for label, pattern in parts:
         spent = (
-            total - cumulative("views.py:*(dispatch)") if pattern is None else cumulative(pattern)
+            total - cumulative_seconds(stats, "views.py:*(dispatch)")
+            if pattern is None
+            else cumulative_seconds(stats, pattern)
         )
         lines.append(f"    {label:<64} {spent / total:>6.1%}")
     return lines
+
+
+def parts_table(parts: list, repeats: int, *, width: int) -> list[str]:
+    """Each part's wall and CPU time a call (`per_call_ms`), a line each under a header."""
+    lines = [f"{'part':<{width}} {'wall ms':>8} {'CPU ms':>8}"]
+    for label, function in parts:
+        wall, cpu = per_call_ms(function, repeats)
+        lines.append(f"{label:<{width}} {wall:>8.3f} {cpu:>8.3f}")
+    return lines
+
+
+def requests_profiled(application, path: str, repeats: int) -> tuple[pstats.Stats, float]:
+    """cProfile of `repeats` requests for `path` through the WSGI application: the stats, and
+    their whole time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeats):
+        wsgi_call(application, path)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=io.StringIO()).strip_dirs()
+    return stats, stats.total_tt
 
 
 def profile_reads(limit: int, repeats: int, log_path: Path) -> list[str]:
@@ -980,20 +1006,11 @@ def profile_reads(limit: int, repeats: int, log_path: Path) -> list[str]:
             lambda: wsgi_call(application, "/healthz"),
         ),
     ]
-    lines = [f"{'part':<80} {'wall ms':>8} {'CPU ms':>8}"]
-    for label, function in parts:
-        wall, cpu = per_call_ms(function, repeats)
-        lines.append(f"{label:<80} {wall:>8.3f} {cpu:>8.3f}")
+    lines = parts_table(parts, repeats, width=80)
     lines.append(f"(the detail's answer is the row's: {detail_answered == _ticket_json(one_row)})")
 
     for label, path in [("list", list_path), ("detail", detail_path)]:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(repeats):
-            wsgi_call(application, path)
-        profiler.disable()
-        stats = pstats.Stats(profiler, stream=io.StringIO()).strip_dirs()
-        total = stats.total_tt
+        stats, total = requests_profiled(application, path, repeats)
         lines += [
             "",
             f"cProfile of {repeats} {label} requests: {total / repeats * 1000:.2f} ms each",
