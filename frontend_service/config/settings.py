@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ticketing_shared.registry import SERVICES
 from ticketing_shared.settings import *  # noqa: F403
-from ticketing_shared.settings import LOGGING, PRODUCTION, TEMPLATES, env
+from ticketing_shared.settings import CACHES, LOGGING, PRODUCTION, TEMPLATES, env
 
 INSTALLED_APPS = [
     # Their models are never stored here; the token verification (simplejwt) imports them.
@@ -141,6 +141,19 @@ FRONTEND_PAYMENT_CONFIRM_WAIT_SECONDS = env.float(
 FRONTEND_ACCESS_RENEW_AHEAD_SECONDS = env.int("FRONTEND_ACCESS_RENEW_AHEAD_SECONDS", default=30)
 # Seconds a public page (the landing list, a ticket, the sitemap) may be cached.
 FRONTEND_PUBLIC_MAX_AGE = env.int("FRONTEND_PUBLIC_MAX_AGE", default=30)
+# Seconds each process keeps a signed-out visitor's public reads (the list on sale, a ticket),
+# so a busy landing page calls the tickets API once in that time (web/public_reads.py); 0 turns
+# it off. Signed-in people always read the API itself.
+FRONTEND_PUBLIC_READS_SECONDS = env.float("FRONTEND_PUBLIC_READS_SECONDS", default=2.0)
+CACHES = {
+    **CACHES,
+    "public_reads": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "public-reads",
+        # Each search and cursor is a key of its own: bounded, the oldest third dropped.
+        "OPTIONS": {"MAX_ENTRIES": env.int("FRONTEND_PUBLIC_READS_MAX_ENTRIES", default=2000)},
+    },
+}
 
 # httpx logs every call at INFO: the request line and the backend's own log say it already. A
 # 503 page is a backend's outage, logged once as the backend's warning (web/backend.py), not

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 
 from web.backend import BackendRefused, backend_call
+from web.public_reads import kept_briefly_for_signed_out
 from web.records import Order, Ticket
 
 
@@ -17,6 +18,7 @@ class TicketPage:
     next_cursor: str | None
 
 
+@kept_briefly_for_signed_out
 def ticket_list_available(
     request, *, search: str = "", cursor: str = "", limit: int | None = None
 ) -> TicketPage:
@@ -38,6 +40,7 @@ def ticket_list_available(
     )
 
 
+@kept_briefly_for_signed_out
 def ticket_get(request, *, ticket_id: str) -> Ticket | None:
     """The ticket, whatever its status; None when there is no such ticket."""
     try:

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.test import Client
 
 from ticketing_shared.testing.tokens import access_token_mint
-from web import backend
+from web import backend, public_reads
 from web.tests.factories import Person, person_signed_up
 from web.tests.servers import AnsweringServer, RefusingPort, SilentServer
 
@@ -45,6 +46,14 @@ def backend_client_fresh(monkeypatch):
     if backend._client is not None:
         backend._client.close()
     backend._client = None
+
+
+@pytest.fixture(autouse=True)
+def public_reads_forgotten():
+    """No test reads a public answer another test's backend gave (web/public_reads.py)."""
+    caches[public_reads.CACHE_ALIAS].clear()
+    yield
+    caches[public_reads.CACHE_ALIAS].clear()
 
 
 @pytest.fixture

@@ -193,3 +193,16 @@ def eventually(check, *, within: float = 15, every: float = 0.3):
         if answer or time.monotonic() > deadline:
             return answer
         time.sleep(every)
+
+
+def ticket_json(title: str, *, ticket_id: str | None = None, status: str = "available") -> dict:
+    """A ticket as the tickets API answers it (contract §4), for a stand-in API."""
+    return {
+        "id": ticket_id or str(uuid.uuid4()),
+        "title": title,
+        "price": 20,
+        "userId": str(uuid.uuid4()),
+        "version": 0,
+        "orderId": None,
+        "status": status,
+    }

@@ -5,9 +5,12 @@ test_views_tickets_live.py."""
 import uuid
 
 import pytest
+from django.urls import reverse
 
 from web.tests.conftest import sign_in
+from web.tests.factories import ticket_json
 from web.tests.pages import page_text
+from web.tests.servers import Answer
 
 TICKET_ID = "5b6f0d8e-5a8f-4d6c-9d7a-1f6a2b3c4d5e"
 
@@ -88,3 +91,13 @@ def test_an_address_that_names_no_ticket_is_the_404_page(client, path):
 def test_a_ticket_id_in_upper_case_is_still_a_ticket_address(client):
     # The uuid converter is lower case only: an upper-case id is no page of ours.
     assert client.get(f"/tickets/{str(uuid.uuid4()).upper()}").status_code == 404
+
+
+def test_each_card_on_the_landing_links_to_its_tickets_page(client, backend_answering):
+    """The cards write their links as paths (web/tickets/list.html): held to the route."""
+    tickets = [ticket_json(f"Concert {number}") for number in range(3)]
+    backend_answering("tickets", {"GET /api/tickets": Answer(200, tickets)})
+    text = page_text(client.get("/"))
+    for ticket in tickets:
+        link = reverse("ticket-detail", args=[ticket["id"]])
+        assert f'<a href="{link}"><bdi>{ticket["title"]}</bdi></a>' in text
