@@ -10,12 +10,13 @@ gunicorn still serves its 10,000 tickets: the page's API call is the real one, o
 A page, signed out, is: the middleware, one call to the tickets API through the pooled httpx
 client (`web.backend.backend_call`; gunicorn's sync workers close every connection, so each
 call opens a new one), the answer parsed into records (`web.records.Ticket`), and a template
-rendered (`web/tickets/list.html` with 24 cards, or `web/tickets/detail.html`).
+rendered (`web/tickets/list.html` with 24 cards, or `web/tickets/detail.html`). The answer is
+kept 2 s for signed-out visitors (`web.public_reads`): the whole page is timed with it found
+there and with nothing kept; the parts and cProfile keep nothing, so each page calls the API.
 """
 
 import argparse
 import http.client
-import inspect
 import io
 import json
 import logging
@@ -54,7 +55,7 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
     from django.core.handlers.wsgi import WSGIRequest
     from django.core.wsgi import get_wsgi_application
     from django.template.loader import render_to_string
-    from django.template.loader_tags import IncludeNode
+    from django.test import override_settings
     from http_reads import (
         parts_table,
         requests_profiled,
@@ -112,29 +113,30 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
         "is_seller": False,
     }
 
-    def rendered_list() -> str:
-        return render_to_string("web/tickets/list.html", list_context, request=request_for(landing))
+    def kept_nothing(call):
+        # The page as the first signed-out visitor in 2 s, or any signed-in one, has it.
+        def call_keeping_nothing():
+            with override_settings(FRONTEND_PUBLIC_READS_SECONDS=0):
+                return call()
 
-    variants = []
-    for label, options in [
-        ("the cards inlined, no {% include %}", {"inlined": True, "links_written": False}),
-        ("the cards' links written, not {% url %}", {"inlined": False, "links_written": True}),
-        ("both", {"inlined": True, "links_written": True}),
-    ]:
-        template = landing_variant(**options)
-        if template is not None:
-            same = template.render(list_context, request_for(landing)) == rendered_list()
-            variants.append((f"{label} (same page: {same})", template))
+        return call_keeping_nothing
 
     parts = [
-        (f"GET {landing} (landing): the whole WSGI call", lambda: wsgi_call(application, landing)),
+        (
+            f"GET {landing} (landing): the whole WSGI call, its list kept (signed out)",
+            lambda: wsgi_call(application, landing),
+        ),
+        (
+            f"GET {landing} (landing): the whole WSGI call, nothing kept",
+            kept_nothing(lambda: wsgi_call(application, landing)),
+        ),
         (
             "  the view alone (no middleware, no URL resolving), template rendered",
-            lambda: view_alone(ticket_views.ticket_list, landing),
+            kept_nothing(lambda: view_alone(ticket_views.ticket_list, landing)),
         ),
         (
             f"    the selector: ticket_list_available ({page_size} tickets)",
-            lambda: selectors.ticket_list_available(request_for(landing)),
+            kept_nothing(lambda: selectors.ticket_list_available(request_for(landing))),
         ),
         (
             f"      of which the API call: backend_call, GET {api_list}",
@@ -158,21 +160,21 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
                 "web/tickets/list.html", list_context, request=request_for(landing)
             ),
         ),
-        *(
-            (
-                f"    not the frontend's: {label}",
-                lambda template=template: template.render(list_context, request_for(landing)),
-            )
-            for label, template in variants
+        (
+            f"GET {ticket_page}: the whole WSGI call, nothing kept (a random ticket's case)",
+            kept_nothing(lambda: wsgi_call(application, ticket_page)),
         ),
-        (f"GET {ticket_page}: the whole WSGI call", lambda: wsgi_call(application, ticket_page)),
         (
             "  the view alone, template rendered",
-            lambda: view_alone(ticket_views.ticket_detail, ticket_page, ticket_id=ticket_id),
+            kept_nothing(
+                lambda: view_alone(ticket_views.ticket_detail, ticket_page, ticket_id=ticket_id)
+            ),
         ),
         (
             "    the selector: ticket_get",
-            lambda: selectors.ticket_get(request_for(ticket_page), ticket_id=ticket_id),
+            kept_nothing(
+                lambda: selectors.ticket_get(request_for(ticket_page), ticket_id=ticket_id)
+            ),
         ),
         (
             f"      of which the API call: backend_call, GET {api_detail}",
@@ -200,13 +202,12 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
     ]
     lines = parts_table(parts, repeats, width=84)
 
-    # Django's {% include %}, named by where it is defined (every node's method is `render`).
-    include_line = inspect.getsourcelines(IncludeNode.render)[1]
     for label, path in [("landing", landing), ("ticket page", ticket_page)]:
-        stats, total = requests_profiled(application, path, repeats)
+        with override_settings(FRONTEND_PUBLIC_READS_SECONDS=0):
+            stats, total = requests_profiled(application, path, repeats)
         lines += [
             "",
-            f"cProfile of {repeats} {label} requests ({path}): "
+            f"cProfile of {repeats} {label} requests ({path}), nothing kept: "
             f"{total / repeats * 1000:.2f} ms each",
             "(cProfile slows Python calls far more than C ones: shares, not times)",
             "  where the request's time goes (cumulative, % of the whole):",
@@ -223,10 +224,6 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
                 ),
                 ("  the answer as records (Ticket.from_api)", ["records.py:*(from_api)"]),
                 ("the template (TemplateResponse.render)", ["response.py:*(render)"]),
-                (
-                    "  of which the {% include %} of each card",
-                    [f"loader_tags.py:{include_line}(render)"],
-                ),
                 (
                     "  of which {% extends %} finding the layout's blocks (get_nodes_by_type)",
                     ["base.py:*(get_nodes_by_type)"],
@@ -249,54 +246,6 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
         lines += ["  the 20 functions with the most time of their own:"]
         lines += [f"  {line}" for line in printed[header:] if line.strip()]
     return lines
-
-
-CARD_INCLUDE = '{% include "web/includes/ticket_card.html" %}'
-CARD_LINK_REVERSED = "{% url 'ticket-detail' ticket.id %}"
-CARD_LINK_WRITTEN = "/tickets/{{ ticket.id }}"
-
-
-def landing_variant(*, inlined: bool, links_written: bool):
-    """The landing's template changed as suggested (measured; not the frontend's code): each
-    card's markup written in the loop rather than included, and/or each card's link written
-    as its path rather than reversed by name (`{% url %}`); None when the templates no longer
-    have what the change replaces."""
-    from django.template import engines
-
-    templates = FRONTEND_DIR / "web" / "templates" / "web"
-    page = (templates / "tickets" / "list.html").read_text()
-    card = (templates / "includes" / "ticket_card.html").read_text()
-    if CARD_INCLUDE not in page or not page.startswith("{% extends "):
-        return None
-    if links_written:
-        if CARD_LINK_REVERSED not in card:
-            return None
-        card = card.replace(CARD_LINK_REVERSED, CARD_LINK_WRITTEN)
-    if inlined:
-        extends, rest = page.split("\n", 1)
-        # `{% extends %}` stays the first tag; the card's filters are loaded once, after it.
-        page = (
-            extends
-            + "{% load web %}\n"
-            + rest.replace(CARD_INCLUDE, card.replace("{% load web %}", ""))
-        )
-    else:
-        # The card as a template of its own, included by the page as before.
-        engine = engines["django"].engine
-        card_template = engine.from_string(card)
-        page = page.replace(CARD_INCLUDE, "{% include card_template %}")
-        return _WithCard(engines["django"].from_string(page), card_template)
-    return engines["django"].from_string(page)
-
-
-class _WithCard:
-    """A page template that includes `card_template` (a Template object in its context)."""
-
-    def __init__(self, page, card_template) -> None:
-        self.page, self.card_template = page, card_template
-
-    def render(self, context: dict, request) -> str:
-        return self.page.render({**context, "card_template": self.card_template}, request)
 
 
 def shares(stats: pstats.Stats, total: float, parts: list) -> list[str]:

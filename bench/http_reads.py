@@ -148,7 +148,12 @@ def production_environment(
 
 
 def frontend_environment(
-    environment: dict[str, str], *, static_root: Path, tickets_port: int, workers: int | None
+    environment: dict[str, str],
+    *,
+    static_root: Path,
+    tickets_port: int,
+    workers: int | None,
+    public_reads_seconds: float | None,
 ) -> dict[str, str]:
     """The frontend's production environment: the others' common variables without a database
     (it keeps none), its own host, its collected static files, and where the APIs are. Only
@@ -160,6 +165,8 @@ def frontend_environment(
     }
     if workers is not None:
         frontend["GUNICORN_WORKERS"] = str(workers)
+    if public_reads_seconds is not None:
+        frontend["FRONTEND_PUBLIC_READS_SECONDS"] = f"{public_reads_seconds:g}"
     return {
         **frontend,
         "DJANGO_STATIC_ROOT": str(static_root),
@@ -1060,6 +1067,11 @@ def spread(values: list[float], digits: int = 1) -> str:
     return f"{middle:.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
+def _seconds_kept(args) -> str:
+    seconds = args.frontend_public_reads_seconds
+    return "as production's default" if seconds is None else f"{seconds:g} s"
+
+
 def report(
     scenarios: list[Scenario], samples: dict[str, list[Sample]], args, context: dict
 ) -> list[str]:
@@ -1071,7 +1083,8 @@ def report(
         f" with {TICKETS_WEB_THREADS} thread(s)"
         + (
             f" (the frontend's x{args.frontend_workers or context['workers']} with "
-            f"{args.frontend_threads or FRONTEND_WEB_THREADS} threads)"
+            f"{args.frontend_threads or FRONTEND_WEB_THREADS} threads, public reads kept "
+            f"{_seconds_kept(args)})"
             if "frontend" in context["servers"]
             else ""
         )
@@ -1207,6 +1220,13 @@ def arguments() -> argparse.Namespace:
         f"{FRONTEND_WEB_THREADS})",
     )
     parser.add_argument(
+        "--frontend-public-reads-seconds",
+        type=float,
+        default=None,
+        help="how long the frontend keeps a signed-out visitor's public reads "
+        "(FRONTEND_PUBLIC_READS_SECONDS; default: production's, 2; 0: every page calls the API)",
+    )
+    parser.add_argument(
         "--only", nargs="*", default=None, help="scenarios whose name contains one of these"
     )
     parser.add_argument(
@@ -1339,6 +1359,7 @@ def run(args, cleanup: contextlib.ExitStack) -> None:
             static_root=workdir / "static-frontend",
             tickets_port=servers["tickets"].port,
             workers=args.frontend_workers,
+            public_reads_seconds=args.frontend_public_reads_seconds,
         )
         frontend_static_collect(frontend_env)
         servers["frontend"] = Gunicorn(
