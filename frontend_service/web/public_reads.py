@@ -2,8 +2,9 @@
 
 The list of tickets on sale and a ticket read the same for every signed-out visitor (the call
 carries no token), and the landing page is most of the site's traffic: keeping each answer
-FRONTEND_PUBLIC_READS_SECONDS (2 s) lets a busy process call the tickets API once in that time
-instead of once a page (bench/README.md, "The frontend's pages").
+FRONTEND_PUBLIC_READS_SECONDS (2 s) lets a busy process call the tickets API about once in that
+time instead of once a page (bench/README.md, "The frontend's pages"): once, unless several of
+its threads miss the same answer at the same moment; each process keeps its own.
 
 What it costs: a signed-out visitor may see a sale or an edit up to that long after it
 happened, in each web process on its own; the page already tells browsers and proxies it may be
@@ -33,11 +34,13 @@ def kept_briefly_for_signed_out(selector):
             return selector(request, **arguments)
         cache = caches[CACHE_ALIAS]
         key = _key(selector, arguments)
-        # None ("no such ticket") reads back as nothing kept; 0 seconds keeps nothing.
         answer = cache.get(key)
         if answer is None:
             answer = selector(request, **arguments)
-            cache.set(key, answer, settings.FRONTEND_PUBLIC_READS_SECONDS)
+            # "No such ticket" is not kept: addresses of made-up ids would push the landing's
+            # list out of the bounded cache.
+            if answer is not None:
+                cache.set(key, answer, settings.FRONTEND_PUBLIC_READS_SECONDS)
         return answer
 
     return wrapped

@@ -3,10 +3,12 @@ for whom, for how long, and what never is. The tickets API is a server on the lo
 counts what it is asked."""
 
 import time
+import uuid
 
 import pytest
 from django.test import Client
 
+from web import public_reads
 from web.tests.conftest import sign_in
 from web.tests.factories import ticket_json
 from web.tests.pages import page_text
@@ -68,10 +70,10 @@ def test_each_search_and_cursor_is_kept_apart(tickets_api):
 
 
 def test_an_answer_is_kept_only_for_its_seconds(tickets_api, settings):
-    settings.FRONTEND_PUBLIC_READS_SECONDS = 0.3
+    settings.FRONTEND_PUBLIC_READS_SECONDS = 1
     Client().get("/")
     Client().get("/")
-    time.sleep(0.5)
+    time.sleep(1.5)
     Client().get("/")
     assert calls(tickets_api, "/api/tickets") == 2
 
@@ -101,3 +103,20 @@ def test_a_refused_read_is_not_kept(backend_answering):
     assert Client().get(f"/tickets/{TICKET['id']}").status_code == 404
     server.answers[f"GET /api/tickets/{TICKET['id']}"] = Answer(200, TICKET)
     assert Client().get(f"/tickets/{TICKET['id']}").status_code == 200
+
+
+def test_made_up_ticket_ids_do_not_push_the_landing_out(tickets_api, settings):
+    """A missing ticket is not kept, so a crawl of made-up addresses leaves the bounded cache
+    to the pages that exist."""
+    settings.CACHES = {
+        **settings.CACHES,
+        public_reads.CACHE_ALIAS: {
+            **settings.CACHES[public_reads.CACHE_ALIAS],
+            "OPTIONS": {"MAX_ENTRIES": 3},
+        },
+    }
+    Client().get("/")
+    for _ in range(6):
+        assert Client().get(f"/tickets/{uuid.uuid4()}").status_code == 404
+    Client().get("/")
+    assert calls(tickets_api, "/api/tickets") == 1
