@@ -30,7 +30,7 @@ def kept_briefly_for_signed_out(selector):
 
     @functools.wraps(selector)
     def wrapped(request, **arguments):
-        if request.user.is_authenticated:
+        if request.user.is_authenticated or settings.FRONTEND_PUBLIC_READS_SECONDS <= 0:
             return selector(request, **arguments)
         cache = caches[CACHE_ALIAS]
         key = _key(selector, arguments)
