@@ -7,7 +7,7 @@ gunicorn still serves its 10,000 tickets: the page's API call is the real one, o
 
     python bench/frontend_profile.py --ticket-id UUID [--repeats 200] [--log-path PATH]
 
-A page, signed out, is: the middleware, one call to the tickets API through the pooled httpx
+A page, signed out, is: the middleware, one call to the tickets API through the pooled urllib3
 client (`web.backend.backend_call`; gunicorn's sync workers close every connection, so each
 call opens a new one), the answer parsed into records (`web.records.Ticket`), and a template
 rendered (`web/tickets/list.html` with 24 cards, or `web/tickets/detail.html`). The answer is
@@ -102,8 +102,8 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
         finally:
             connection.close()
 
-    list_body = backend_call(request_for(landing), "tickets", "GET", api_list).content
-    detail_body = backend_call(request_for(ticket_page), "tickets", "GET", api_detail).content
+    list_body = plain_http_get(api_list)
+    detail_body = plain_http_get(api_detail)
     page = selectors.ticket_list_available(request_for(landing))
     ticket = selectors.ticket_get(request_for(ticket_page), ticket_id=ticket_id)
     list_context = {"page": page, "search": "", "is_first_page": True}
@@ -143,12 +143,12 @@ def profile_pages(ticket_id: str, repeats: int, log_path: Path) -> list[str]:
             lambda: backend_call(request_for(landing), "tickets", "GET", api_list),
         ),
         (
-            "        the same GET with http.client (no httpx; the HTTP floor)",
+            "        the same GET with http.client (no pool; the HTTP floor)",
             lambda: plain_http_get(api_list),
         ),
         (
-            "        httpx alone: backend_client().get, no headers of ours",
-            lambda: backend_client().get(f"{tickets_url.geturl()}{api_list}"),
+            "        urllib3 alone: backend_client().request, no headers of ours",
+            lambda: backend_client().request("GET", f"{tickets_url.geturl()}{api_list}"),
         ),
         (
             f"      json.loads and Ticket.from_api, {page_size} tickets",

@@ -155,7 +155,7 @@ CACHES = {
     },
 }
 
-# httpx logs every call at INFO: the request line and the backend's own log say it already. A
+# urllib3 logs every call at DEBUG: the request line and the backend's own log say it already. A
 # 503 page is a backend's outage, logged once as the backend's warning (web/backend.py), not
 # again by django.request as an ERROR of the page.
 LOGGING = {
@@ -166,7 +166,7 @@ LOGGING = {
     },
     "loggers": {
         **LOGGING["loggers"],
-        "httpx": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
         "django.request": {**LOGGING["loggers"]["django.request"], "filters": ["outage_pages"]},
     },
 }

@@ -1,25 +1,32 @@
 """The one HTTP client the pages reach the other services' APIs through.
 
-One pooled `httpx.Client` per process (keep-alive connections to each service, a connect and a
-read timeout on every call). A call carries the signed-in user's access token, the request id
-(so a page's log lines and the APIs' share it) and the browser's address (so auth counts sign-in
-attempts per person, not per frontend process).
+One pooled client per process, urllib3's `PoolManager`: keep-alive connections to each service,
+a connect and a read timeout on every call, no cookie kept, no redirect followed, no retry
+(about half the CPU a call that httpx, which it replaced, took: bench/README.md). A call
+carries the signed-in user's access token, the request id (so a page's log lines and the APIs'
+share it) and the browser's address (so auth counts sign-in attempts per person, not per
+frontend process).
 
 What can go wrong, as the pages need to tell it:
 - `BackendUnavailable`: the service could not be reached, timed out or failed (5xx). The page
   says that part of the site is unavailable (503), and the rest keeps working.
 - `BackendRefused`: a 4xx in the contract's error format; its messages and fields go to the form.
+A 2xx is a `BackendAnswer`: its status, headers and JSON.
 """
 
+import json
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from urllib.parse import urlencode
 
-import httpx
+import urllib3
 from django.conf import settings
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as CallTimedOut
 
 from ticketing_shared.client_address import client_ip
 from ticketing_shared.logging import REQUEST_ID_HEADER
@@ -67,33 +74,50 @@ class BackendRefused(Exception):
         return [error.message for error in self.errors]
 
 
-_client: httpx.Client | None = None
+# One `<url>; rel="name"` of a Link header (RFC 8288), as the tickets API writes its pages'.
+_LINK = re.compile(r'<([^>]*)>\s*;[^,]*?\brel="?([^",;]+)"?')
+
+
+@dataclass(frozen=True)
+class BackendAnswer:
+    """A backend's 2xx answer."""
+
+    status: int
+    headers: urllib3.HTTPHeaderDict
+    # The JSON body, parsed once; None when the body is empty.
+    data: object
+
+    def json(self):
+        return self.data
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header that may come more than once (`Set-Cookie`)."""
+        return self.headers.getlist(name)
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The `Link` header's addresses by relation (`{"next": url}`)."""
+        return {rel: url for url, rel in _LINK.findall(self.headers.get("Link", ""))}
+
+
+_client: urllib3.PoolManager | None = None
 _client_pid: int | None = None
 _client_lock = threading.Lock()
 
 
-def backend_client() -> httpx.Client:
+def backend_client() -> urllib3.PoolManager:
     """This process's client, made at first use: a gunicorn worker forked from a parent that
     had one must not share the parent's sockets."""
     global _client, _client_pid
     if _client is None or _client_pid != os.getpid():
         with _client_lock:
             if _client is None or _client_pid != os.getpid():
-                _client = httpx.Client(
-                    timeout=httpx.Timeout(
-                        settings.FRONTEND_BACKEND_TIMEOUT,
-                        connect=settings.FRONTEND_BACKEND_CONNECT_TIMEOUT,
-                    ),
-                    limits=httpx.Limits(
-                        max_connections=settings.FRONTEND_BACKEND_POOL_SIZE,
-                        max_keepalive_connections=settings.FRONTEND_BACKEND_POOL_SIZE,
-                    ),
-                    headers={"Accept": "application/json"},
-                    follow_redirects=False,
-                    # Keeps no cookie an answer sets: the client serves every user of the
-                    # process, and one person's (auth's tokens, its device cookie) would go
-                    # out with the next person's calls that carry none of their own.
-                    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                # A pool of kept-alive connections per backend. Not blocking: a thread finding
+                # every connection busy opens one more, used once. No retries: no call is sent
+                # twice, and a redirect comes back as it is, never followed. urllib3 keeps no
+                # cookie an answer sets, so no person's tokens go out with another's calls.
+                _client = urllib3.PoolManager(
+                    maxsize=settings.FRONTEND_BACKEND_POOL_SIZE, block=False, retries=False
                 )
                 _client_pid = os.getpid()
     return _client
@@ -146,8 +170,8 @@ def backend_call(
     params=None,
     cookies: dict[str, str] | None = None,
     authenticated: bool = True,
-) -> httpx.Response:
-    """The service's answer to one API call made for `request`: a 2xx response, or
+) -> BackendAnswer:
+    """The service's answer to one API call made for `request`: a 2xx answer, or
     BackendRefused for a 4xx, or BackendUnavailable for anything else.
 
     A read waits FRONTEND_BACKEND_TIMEOUT for its answer, and its timeouts count towards
@@ -155,8 +179,10 @@ def backend_call(
     purpose (a password hashed, a card charged), and giving up on it early would tell the
     person it failed when it did not; nor does a slow write pause the reads of everyone."""
     is_read = method in ("GET", "HEAD")
-    base_url = settings.FRONTEND_BACKEND_URLS[service]
-    headers = {}
+    url = f"{settings.FRONTEND_BACKEND_URLS[service]}{path}"
+    if params:
+        url = f"{url}?{urlencode(params)}"
+    headers = {"Accept": "application/json"}
     request_id = getattr(request, "request_id", None)
     if request_id:
         headers[REQUEST_ID_HEADER] = request_id
@@ -167,7 +193,7 @@ def backend_call(
     if authenticated and access_token:
         headers["Authorization"] = f"Bearer {access_token}"
     if cookies:
-        # Only the cookies this call is about: httpx would keep them in the shared client.
+        # Only the cookies this call is about, in this call's headers alone.
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     if slow_backends.is_paused(service):
         raise BackendUnavailable(service, "paused after timeouts")
@@ -177,31 +203,39 @@ def backend_call(
     try:
         response = backend_client().request(
             method,
-            f"{base_url}{path}",
+            url,
             json=json,
-            params=params,
             headers=headers,
-            timeout=httpx.Timeout(read_timeout, connect=settings.FRONTEND_BACKEND_CONNECT_TIMEOUT),
+            timeout=urllib3.Timeout(
+                connect=settings.FRONTEND_BACKEND_CONNECT_TIMEOUT, read=read_timeout
+            ),
         )
-    except httpx.TimeoutException as exc:
+    except NewConnectionError as exc:
+        # Refused or unresolved at once (urllib3 counts it a kind of connect timeout): it held
+        # no thread, so it pauses nothing.
+        raise _unavailable(service, method, path, "unreachable", exc) from exc
+    except CallTimedOut as exc:
         if is_read:
             slow_backends.timed_out(service)
         raise _unavailable(service, method, path, "timed out", exc) from exc
-    except httpx.HTTPError as exc:
+    except HTTPError as exc:
         raise _unavailable(service, method, path, "unreachable", exc) from exc
     slow_backends.answered(service)
-    if 400 <= response.status_code < 500:
-        raise BackendRefused(response.status_code, _errors(response))
-    if not 200 <= response.status_code < 300:
+    if 400 <= response.status < 500:
+        raise BackendRefused(response.status, _errors(response))
+    if not 200 <= response.status < 300:
         # A 5xx, or a redirect no API of the contract answers (a proxy's), never followed.
-        raise _unavailable(service, method, path, f"answered {response.status_code}", None)
-    if response.content:
-        try:
-            response.json()
-        except ValueError:
-            # Not the API's answer (a proxy's page served with a 200): as good as none.
-            raise _unavailable(service, method, path, "answered no JSON", None) from None
-    return response
+        raise _unavailable(service, method, path, f"answered {response.status}", None)
+    try:
+        data = _json_loads(response.data)
+    except ValueError:
+        # Not the API's answer (a proxy's page served with a 200): as good as none.
+        raise _unavailable(service, method, path, "answered no JSON", None) from None
+    return BackendAnswer(status=response.status, headers=response.headers, data=data)
+
+
+def _json_loads(body: bytes):
+    return json.loads(body) if body else None
 
 
 def _unavailable(service, method, path, reason, exc) -> BackendUnavailable:
@@ -218,10 +252,10 @@ def _unavailable(service, method, path, reason, exc) -> BackendUnavailable:
     return BackendUnavailable(service, reason)
 
 
-def _errors(response: httpx.Response) -> list[ApiError]:
+def _errors(response: urllib3.BaseHTTPResponse) -> list[ApiError]:
     """The error format's entries; an answer not in it (a proxy's page) is one message."""
     try:
-        entries = response.json()["errors"]
+        entries = _json_loads(response.data)["errors"]
         errors = [
             ApiError(
                 message=str(entry["message"]),
@@ -231,4 +265,4 @@ def _errors(response: httpx.Response) -> list[ApiError]:
         ]
     except (ValueError, KeyError, TypeError, AttributeError):
         errors = []
-    return errors or [ApiError(message=response.reason_phrase or "Request refused")]
+    return errors or [ApiError(message=response.reason or "Request refused")]

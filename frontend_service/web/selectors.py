@@ -31,7 +31,7 @@ def ticket_list_available(
     response = backend_call(
         request, "tickets", "GET", "/api/tickets", params=params, authenticated=False
     )
-    next_link = response.links.get("next", {}).get("url")
+    next_link = response.links.get("next")
     next_cursor = (
         parse_qs(urlsplit(next_link).query).get("cursor", [None])[0] if next_link else None
     )

@@ -22,7 +22,7 @@ RELAYED_COOKIES = (
 def _relayed_cookies(response) -> SimpleCookie:
     """The cookies auth's answer sets, with the attributes auth gave them."""
     answered = SimpleCookie()
-    for header in response.headers.get_list("set-cookie"):
+    for header in response.header_values("Set-Cookie"):
         answered.load(header)
     relayed = SimpleCookie()
     for name in RELAYED_COOKIES:

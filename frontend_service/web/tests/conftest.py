@@ -44,7 +44,7 @@ def backend_client_fresh(monkeypatch):
     monkeypatch.setattr(backend, "slow_backends", backend.SlowBackends())
     yield
     if backend._client is not None:
-        backend._client.close()
+        backend._client.clear()
     backend._client = None
 
 

@@ -173,7 +173,7 @@ def test_a_forked_process_makes_its_own_client(monkeypatch):
     monkeypatch.setattr(backend.os, "getpid", lambda: -1)
     child = backend.backend_client()
     assert child is not parent
-    parent.close()
+    parent.clear()
 
 
 # ------------------------------------------------------------------------------------------
@@ -255,3 +255,23 @@ def test_a_write_waits_longer_than_a_read_and_its_timeouts_pause_nothing(
     server = backend_answering("payments", {"GET /api/payments": Answer(200, [])})
     backend_call(page_request, "payments", "GET", "/api/payments")
     assert len(server.received) == 1
+
+
+def test_an_answer_gives_its_json_links_and_every_value_of_a_header(
+    page_request, backend_answering
+):
+    next_url = "http://tickets/api/tickets?cursor=YWJj%3D&limit=24"
+    backend_answering(
+        "tickets",
+        {
+            "GET /api/tickets": Answer(
+                200,
+                [{"id": "t-1"}],
+                headers={"Link": f'<{next_url}>; rel="next"', "Set-Cookie": "a=1; Path=/"},
+            )
+        },
+    )
+    answer = backend_call(page_request, "tickets", "GET", "/api/tickets", params={"limit": 24})
+    assert answer.json() == [{"id": "t-1"}]
+    assert answer.links == {"next": next_url}
+    assert answer.header_values("Set-Cookie") == ["a=1; Path=/"]

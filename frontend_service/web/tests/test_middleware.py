@@ -19,7 +19,13 @@ from web.tests.pages import heading, page_text
 from web.tests.servers import Answer
 
 UNAVAILABLE_TICKETS = "Tickets are unavailable right now, try again in a minute"
-TRACEBACK_WORDS = ("Traceback", "BackendUnavailable", "ConnectError", "ReadTimeout", "httpx")
+TRACEBACK_WORDS = (
+    "Traceback",
+    "BackendUnavailable",
+    "NewConnectionError",
+    "ReadTimeoutError",
+    "urllib3",
+)
 
 
 def _b64(data: bytes) -> str:
