@@ -78,10 +78,18 @@ class BackendRefused(Exception):
 _LINK = re.compile(r'<([^>]*)>\s*;[^,]*?\brel="?([^",;]+)"?')
 
 
+# What reading an answer of another shape than the contract's raises (a field missing, `null`
+# or a list for an object, a price or a time that is none).
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, ArithmeticError)
+
+
 @dataclass(frozen=True)
 class BackendAnswer:
-    """A backend's 2xx answer."""
+    """A backend's 2xx answer to `method path`."""
 
+    service: str
+    method: str
+    path: str
     status: int
     headers: urllib3.HTTPHeaderDict
     # The JSON body, parsed once; None when the body is empty.
@@ -89,6 +97,24 @@ class BackendAnswer:
 
     def json(self):
         return self.data
+
+    def record(self, build):
+        """The JSON object as a record, `build(object)`. An answer of another shape than the
+        contract's is the backend's failure, as a 5xx is: the page says it is unavailable."""
+        try:
+            return build(self.data)
+        except SHAPE_ERRORS as exc:
+            raise self._misshapen(exc) from exc
+
+    def records(self, build):
+        """The JSON list as records, `build(item)` for each."""
+        try:
+            return [build(item) for item in self.data]
+        except SHAPE_ERRORS as exc:
+            raise self._misshapen(exc) from exc
+
+    def _misshapen(self, exc) -> "BackendUnavailable":
+        return _unavailable(self.service, self.method, self.path, "answered another shape", exc)
 
     def header_values(self, name: str) -> list[str]:
         """Every value of a header that may come more than once (`Set-Cookie`)."""
@@ -231,7 +257,14 @@ def backend_call(
     except ValueError:
         # Not the API's answer (a proxy's page served with a 200): as good as none.
         raise _unavailable(service, method, path, "answered no JSON", None) from None
-    return BackendAnswer(status=response.status, headers=response.headers, data=data)
+    return BackendAnswer(
+        service=service,
+        method=method,
+        path=path,
+        status=response.status,
+        headers=response.headers,
+        data=data,
+    )
 
 
 def _json_loads(body: bytes):

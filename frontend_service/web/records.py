@@ -55,11 +55,14 @@ class Order:
     @classmethod
     def from_api(cls, data: dict) -> "Order":
         ticket = data["ticket"]
+        expires_at = parse_datetime(data["expiresAt"])
+        if expires_at is None or timezone.is_naive(expires_at):
+            raise ValueError(f"expiresAt is no date and time with its offset: {expires_at!r}")
         return cls(
             id=data["id"],
             user_id=data["userId"],
             status=data["status"],
-            expires_at=parse_datetime(data["expiresAt"]),
+            expires_at=expires_at,
             ticket=OrderTicket(
                 id=ticket["id"], title=ticket["title"], price=Decimal(str(ticket["price"]))
             ),

@@ -35,9 +35,7 @@ def ticket_list_available(
     next_cursor = (
         parse_qs(urlsplit(next_link).query).get("cursor", [None])[0] if next_link else None
     )
-    return TicketPage(
-        tickets=[Ticket.from_api(item) for item in response.json()], next_cursor=next_cursor
-    )
+    return TicketPage(tickets=response.records(Ticket.from_api), next_cursor=next_cursor)
 
 
 @kept_briefly_for_signed_out
@@ -51,17 +49,17 @@ def ticket_get(request, *, ticket_id: str) -> Ticket | None:
         if refused.status == 404:
             return None
         raise
-    return Ticket.from_api(response.json())
+    return response.record(Ticket.from_api)
 
 
 def ticket_list_mine(request) -> list[Ticket]:
     response = backend_call(request, "tickets", "GET", "/api/tickets/mine")
-    return [Ticket.from_api(item) for item in response.json()]
+    return response.records(Ticket.from_api)
 
 
 def order_list_mine(request) -> list[Order]:
     response = backend_call(request, "orders", "GET", "/api/orders")
-    return [Order.from_api(item) for item in response.json()]
+    return response.records(Order.from_api)
 
 
 def order_get(request, *, order_id: str) -> Order | None:
@@ -73,7 +71,7 @@ def order_get(request, *, order_id: str) -> Order | None:
         if refused.status in (401, 404):
             return None
         raise
-    return Order.from_api(response.json())
+    return response.record(Order.from_api)
 
 
 # Pauses between reads of an order just paid: its payment's event reaches orders within a

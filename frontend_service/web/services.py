@@ -106,7 +106,7 @@ def ticket_create(request, *, title: str, price: str) -> Ticket:
     response = backend_call(
         request, "tickets", "POST", "/api/tickets", json={"title": title, "price": price}
     )
-    return Ticket.from_api(response.json())
+    return response.record(Ticket.from_api)
 
 
 def ticket_update(request, *, ticket_id: str, title: str, price: str) -> Ticket:
@@ -117,12 +117,12 @@ def ticket_update(request, *, ticket_id: str, title: str, price: str) -> Ticket:
         f"/api/tickets/{ticket_id}",
         json={"title": title, "price": price},
     )
-    return Ticket.from_api(response.json())
+    return response.record(Ticket.from_api)
 
 
 def order_create(request, *, ticket_id: str) -> Order:
     response = backend_call(request, "orders", "POST", "/api/orders", json={"ticketId": ticket_id})
-    return Order.from_api(response.json())
+    return response.record(Order.from_api)
 
 
 def order_cancel(request, *, order_id: str) -> None:

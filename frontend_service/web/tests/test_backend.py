@@ -9,6 +9,7 @@ from django.test import RequestFactory
 
 from web import backend
 from web.backend import ApiError, BackendRefused, BackendUnavailable, backend_call
+from web.records import Order
 from web.tests.servers import Answer
 
 
@@ -275,3 +276,65 @@ def test_an_answer_gives_its_json_links_and_every_value_of_a_header(
     assert answer.json() == [{"id": "t-1"}]
     assert answer.links == {"next": next_url}
     assert answer.header_values("Set-Cookie") == ["a=1; Path=/"]
+
+
+# ------------------------------------------------------------------------------------------
+# An answer of another shape than the contract's is the backend's failure, as a 5xx is
+# ------------------------------------------------------------------------------------------
+
+ORDER = {
+    "id": "o-1",
+    "userId": "u-1",
+    "status": "created",
+    "expiresAt": "2026-11-30T12:00:00Z",
+    "ticket": {"id": "t-1", "title": "Concert", "price": 20},
+}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(200, raw=b""),
+        Answer(200, raw=b"null"),
+        Answer(200, []),
+        Answer(200, {**ORDER, "expiresAt": "soon"}),
+        Answer(200, {**ORDER, "expiresAt": "2026-11-30T12:00:00"}),  # no offset
+        Answer(200, {**ORDER, "ticket": {"id": "t-1", "title": "Concert", "price": "free"}}),
+        Answer(200, {key: value for key, value in ORDER.items() if key != "status"}),
+    ],
+)
+def test_a_misshapen_record_is_unavailable(page_request, backend_answering, answer):
+    backend_answering("orders", {"GET /api/orders/o-1": answer})
+    response = backend_call(page_request, "orders", "GET", "/api/orders/o-1")
+    with pytest.raises(BackendUnavailable) as raised:
+        response.record(Order.from_api)
+    assert raised.value.reason == "answered another shape"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(200, raw=b""),
+        Answer(200, raw=b"null"),
+        Answer(200, ORDER),  # an object where a list is due
+        Answer(200, [ORDER, 1]),
+        Answer(200, [{"id": "o-2"}]),
+    ],
+)
+def test_a_misshapen_list_is_unavailable(page_request, backend_answering, answer):
+    backend_answering("orders", {"GET /api/orders": answer})
+    response = backend_call(page_request, "orders", "GET", "/api/orders")
+    with pytest.raises(BackendUnavailable) as raised:
+        response.records(Order.from_api)
+    assert raised.value.reason == "answered another shape"
+
+
+def test_a_well_shaped_answer_gives_its_records(page_request, backend_answering):
+    backend_answering(
+        "orders",
+        {"GET /api/orders": Answer(200, [ORDER]), "GET /api/orders/o-1": Answer(200, ORDER)},
+    )
+    (listed,) = backend_call(page_request, "orders", "GET", "/api/orders").records(Order.from_api)
+    one = backend_call(page_request, "orders", "GET", "/api/orders/o-1").record(Order.from_api)
+    assert listed == one
+    assert one.ticket.title == "Concert"

@@ -101,3 +101,33 @@ def test_each_card_on_the_landing_links_to_its_tickets_page(client, backend_answ
     for ticket in tickets:
         link = reverse("ticket-detail", args=[ticket["id"]])
         assert f'<a href="{link}"><bdi>{ticket["title"]}</bdi></a>' in text
+
+
+@pytest.mark.parametrize(
+    "answer", [Answer(200, raw=b"null"), Answer(200, {"id": "x"}), Answer(200, [{"id": "x"}])]
+)
+def test_a_misshapen_list_makes_the_landing_unavailable_not_an_error(
+    client, backend_answering, answer
+):
+    backend_answering("tickets", {"GET /api/tickets": answer})
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "Tickets are unavailable right now" in page_text(response)
+
+
+@pytest.mark.parametrize("answer", [Answer(200, []), Answer(200, {"id": TICKET_ID})])
+def test_a_misshapen_ticket_is_the_unavailable_page(client, backend_answering, answer):
+    backend_answering("tickets", {f"GET /api/tickets/{TICKET_ID}": answer})
+    response = client.get(f"/tickets/{TICKET_ID}")
+    assert response.status_code == 503
+    assert "Tickets are unavailable right now" in page_text(response)
+
+
+def test_a_cursor_longer_than_any_the_list_gives_shows_the_first_page(client, backend_answering):
+    """Sent on, it would make the API's request line too long: a 400 no search caused."""
+    server = backend_answering("tickets", {"GET /api/tickets": Answer(200, [ticket_json("Gig")])})
+    response = client.get("/", {"cursor": "/" * 3000})
+    assert response.status_code == 200
+    assert "Gig" in page_text(response)
+    (received,) = server.received
+    assert "cursor" not in received.path

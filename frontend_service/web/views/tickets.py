@@ -21,6 +21,9 @@ from web.pages import (
 from web.views.errors import UNAVAILABLE_HEADERS
 
 SEARCH_MAX_LENGTH = 200
+# The list's cursors are well under this; a longer one was edited by hand, and sent on it
+# could make the API's request line too long (a 400 that is no search's fault).
+CURSOR_MAX_LENGTH = 500
 
 
 @require_safe
@@ -28,6 +31,8 @@ SEARCH_MAX_LENGTH = 200
 def ticket_list(request):
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     cursor = request.GET.get("cursor", "")
+    if len(cursor) > CURSOR_MAX_LENGTH:
+        cursor = ""
     search_errors = []
     unavailable = None
     try:
