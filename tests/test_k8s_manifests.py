@@ -96,6 +96,7 @@ UNCLAIMED_ROOTS = ("/api", "/admin")
 # the dev overlay. Secret: (the key, also the variable its pods read, its file in dev/secrets/).
 OUTSIDE_SECRETS = {
     "payments": {"payments-stripe": ("STRIPE_SECRET_KEY", "payments-stripe-secret-key")},
+    "frontend": {"frontend-stripe": ("STRIPE_PUBLISHABLE_KEY", "frontend-stripe-publishable-key")},
 }
 DEPLOYED_OUTSIDE_SECRETS = {
     secret: (service, key, file)
@@ -1432,6 +1433,31 @@ def test_payments_starts_in_each_overlay_with_its_processor(overlay, dev_k8s):
                 assert key.strip() != "''", where
             checked += 1
     assert checked == 5, "web, migrate, worker, wait-for-migrations and beat"
+
+
+def test_the_pay_page_takes_cards_as_payments_charges_them_in_each_overlay(overlay, dev_k8s):
+    """The frontend's settings, loaded with its container's environment: Stripe Elements with
+    the operator's publishable key in production, where payments charges through Stripe; the
+    test processor's test cards in the dev overlay (its key's file is empty), where payments
+    runs that processor."""
+    name, docs = overlay
+    if "frontend" not in DEPLOYED_NAMES:
+        pytest.skip("no frontend deployed")
+    jwt_dir = dev_k8s / "overlays" / "dev" / "secrets"
+    program = "import config.settings as s; print(repr(s.FRONTEND_STRIPE_PUBLISHABLE_KEY))"
+    keys = set()
+    for workload in app_workloads(docs):
+        if service_of(workload) != "frontend":
+            continue
+        for container in app_containers(workload):
+            result = run(
+                [sys.executable, "-c", program],
+                cwd=REPO / SERVICES_BY_NAME["frontend"].directory,
+                env=settings_env(container, docs, jwt_dir),
+            )
+            assert result.returncode == 0, result.stderr
+            keys.add(result.stdout.strip())
+    assert keys == {"''"} if name == "dev" else keys == {"'operator0secret'"}
 
 
 def test_dev_ingress_has_no_tls_section(rendered):

@@ -208,7 +208,21 @@ def _frontend_settings() -> tuple[PlainSetting, ...]:
 
 
 DEPLOY_EXTRAS: Mapping[str, DeployExtras] = {
-    "frontend": DeployExtras(settings=_frontend_settings()),
+    "frontend": DeployExtras(
+        secrets=(
+            SecretSetting(
+                "STRIPE_PUBLISHABLE_KEY",
+                "frontend-stripe",
+                dev_file="frontend-stripe-publishable-key",
+                comment=(
+                    "Stripe's publishable key, the pair of payments' STRIPE_SECRET_KEY: the pay "
+                    "page takes cards with Stripe Elements. Empty, it shows the test processor's "
+                    "test cards (the dev overlay, whose payments uses that processor)."
+                ),
+            ),
+        ),
+        settings=_frontend_settings(),
+    ),
     "payments": DeployExtras(
         secrets=(
             SecretSetting(
