@@ -2,7 +2,7 @@
 
 One pooled client per process, urllib3's `PoolManager`: keep-alive connections to each service,
 a connect and a read timeout on every call, no cookie kept, no redirect followed, no retry
-(about half the CPU a call that httpx, which it replaced, took: bench/README.md). A call
+(about two thirds of the CPU a call that httpx, which it replaced, took: bench/README.md). A call
 carries the signed-in user's access token, the request id (so a page's log lines and the APIs'
 share it) and the browser's address (so auth counts sign-in attempts per person, not per
 frontend process).
