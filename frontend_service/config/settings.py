@@ -142,8 +142,8 @@ FRONTEND_ACCESS_RENEW_AHEAD_SECONDS = env.int("FRONTEND_ACCESS_RENEW_AHEAD_SECON
 # Seconds a public page (the landing list, a ticket, the sitemap) may be cached.
 FRONTEND_PUBLIC_MAX_AGE = env.int("FRONTEND_PUBLIC_MAX_AGE", default=30)
 # Seconds each process keeps a signed-out visitor's public reads (the list on sale, a ticket),
-# so a busy landing page calls the tickets API once in that time (web/public_reads.py); 0 turns
-# it off. Signed-in people always read the API itself.
+# so a busy landing page calls the tickets API about once in that time in each process
+# (web/public_reads.py); 0 turns it off. Signed-in people always read the API itself.
 FRONTEND_PUBLIC_READS_SECONDS = env.float("FRONTEND_PUBLIC_READS_SECONDS", default=2.0)
 CACHES = {
     **CACHES,

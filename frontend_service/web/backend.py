@@ -95,9 +95,6 @@ class BackendAnswer:
     # The JSON body, parsed once; None when the body is empty.
     data: object
 
-    def json(self):
-        return self.data
-
     def record(self, build):
         """The JSON object as a record, `build(object)`. An answer of another shape than the
         contract's is the backend's failure, as a 5xx is: the page says it is unavailable."""

@@ -17,6 +17,7 @@ makes a new key.
 
 import functools
 import hashlib
+import inspect
 
 from django.conf import settings
 from django.core.cache import caches
@@ -25,15 +26,17 @@ CACHE_ALIAS = "public_reads"
 
 
 def kept_briefly_for_signed_out(selector):
-    """`selector(request, **arguments)`'s answer, kept by its arguments for signed-out
-    visitors; a signed-in person's read always calls it."""
+    """`selector(request, **arguments)`'s answer, kept by its arguments (their defaults filled
+    in, so that one page is one key however it is asked for) for signed-out visitors; a
+    signed-in person's read always calls it."""
+    signature = inspect.signature(selector)
 
     @functools.wraps(selector)
     def wrapped(request, **arguments):
         if request.user.is_authenticated or settings.FRONTEND_PUBLIC_READS_SECONDS <= 0:
             return selector(request, **arguments)
         cache = caches[CACHE_ALIAS]
-        key = _key(selector, arguments)
+        key = _key(selector, _with_defaults(signature, request, arguments))
         answer = cache.get(key)
         if answer is None:
             answer = selector(request, **arguments)
@@ -44,6 +47,12 @@ def kept_briefly_for_signed_out(selector):
         return answer
 
     return wrapped
+
+
+def _with_defaults(signature: inspect.Signature, request, arguments: dict) -> dict:
+    bound = signature.bind(request, **arguments)
+    bound.apply_defaults()
+    return {name: value for name, value in bound.arguments.items() if value is not request}
 
 
 def _key(selector, arguments: dict) -> str:

@@ -206,11 +206,11 @@ def test_timeouts_in_a_row_pause_the_backend_then_it_is_asked_again(
     assert server.received == []
     # After the pause, the backend is asked again, and its answer closes the circuit.
     time.sleep(0.6)
-    assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []
+    assert backend_call(page_request, "orders", "GET", "/api/orders").data == []
     backend_at("orders", silent_server.url)
     _time_out(page_request, "orders", 1)
     backend_at("orders", server.url)
-    assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []
+    assert backend_call(page_request, "orders", "GET", "/api/orders").data == []
 
 
 def test_an_answer_between_timeouts_starts_the_count_again(
@@ -238,7 +238,7 @@ def test_refused_connections_do_not_pause(page_request, backend_answering, quick
     """Refused at once, they hold no thread: the backend is asked again as soon as it is up."""
     _time_out(page_request, "orders", 3)
     backend_answering("orders", {"GET /api/orders": Answer(200, [])})
-    assert backend_call(page_request, "orders", "GET", "/api/orders").json() == []
+    assert backend_call(page_request, "orders", "GET", "/api/orders").data == []
 
 
 def test_a_write_waits_longer_than_a_read_and_its_timeouts_pause_nothing(
@@ -273,7 +273,7 @@ def test_an_answer_gives_its_json_links_and_every_value_of_a_header(
         },
     )
     answer = backend_call(page_request, "tickets", "GET", "/api/tickets", params={"limit": 24})
-    assert answer.json() == [{"id": "t-1"}]
+    assert answer.data == [{"id": "t-1"}]
     assert answer.links == {"next": next_url}
     assert answer.header_values("Set-Cookie") == ["a=1; Path=/"]
 

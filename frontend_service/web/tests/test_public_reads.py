@@ -8,7 +8,8 @@ import uuid
 import pytest
 from django.test import Client
 
-from web import public_reads
+from web import public_reads, selectors
+from web.middleware import ANONYMOUS
 from web.tests.conftest import sign_in
 from web.tests.factories import ticket_json
 from web.tests.pages import page_text
@@ -120,4 +121,15 @@ def test_made_up_ticket_ids_do_not_push_the_landing_out(tickets_api, settings):
     for _ in range(6):
         assert Client().get(f"/tickets/{uuid.uuid4()}").status_code == 404
     Client().get("/")
+    assert calls(tickets_api, "/api/tickets") == 1
+
+
+def test_one_page_is_one_key_however_it_is_asked_for(tickets_api, rf):
+    """The landing asks with its cursor, its retry after a refused cursor without it: the
+    arguments' defaults are filled in, so both find the same answer."""
+    request = rf.get("/")
+    request.user = ANONYMOUS
+    selectors.ticket_list_available(request, search="", cursor="")
+    selectors.ticket_list_available(request, search="")
+    selectors.ticket_list_available(request)
     assert calls(tickets_api, "/api/tickets") == 1

@@ -53,7 +53,7 @@ class AccountForm:
     # The other form, for someone on the wrong one.
     other_prompt: str
     other_link: str
-    other_path: str
+    other_url_name: str
 
 
 SIGN_UP = AccountForm(
@@ -65,7 +65,7 @@ SIGN_UP = AccountForm(
     success="Welcome to Ticketing: your account is ready.",
     other_prompt="Already have an account?",
     other_link="Sign in",
-    other_path="/auth/signin",
+    other_url_name="signin",
 )
 SIGN_IN = AccountForm(
     form_class=SignInForm,
@@ -76,7 +76,7 @@ SIGN_IN = AccountForm(
     success="You are signed in.",
     other_prompt="New here?",
     other_link="Create an account",
-    other_path="/auth/signup",
+    other_url_name="signup",
 )
 
 
